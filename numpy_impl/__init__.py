@@ -1,0 +1,31 @@
+"""NumPy implementations of neural-network layers, each with forward and backward passes.
+
+See :mod:`numpy_impl.base` for the layer contract. One module per family of layers.
+"""
+
+from numpy_impl.activations import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from numpy_impl.base import Layer, Loss
+from numpy_impl.initializers import INITIALIZERS, as_generator, get_initializer, initialize
+from numpy_impl.linear import Linear
+from numpy_impl.losses import CrossEntropyLoss, MSELoss, SoftmaxCrossEntropyLoss
+from numpy_impl.softmax import LogSoftmax, Softmax
+
+__all__ = [
+    "INITIALIZERS",
+    "CrossEntropyLoss",
+    "Identity",
+    "Layer",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "Loss",
+    "MSELoss",
+    "ReLU",
+    "Sigmoid",
+    "Softmax",
+    "SoftmaxCrossEntropyLoss",
+    "Tanh",
+    "as_generator",
+    "get_initializer",
+    "initialize",
+]

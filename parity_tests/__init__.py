@@ -1,0 +1,1 @@
+"""The pairing registry, the comparison harness, ``parity check``, and the tests."""

@@ -1,0 +1,1 @@
+"""Registry entries, one module per family of layers (each exports ``ENTRIES``)."""

@@ -1,0 +1,51 @@
+"""Every tolerance of the harness, in one place (printed in the README).
+
+An element passes when |actual − expected| ≤ atol + rtol · |expected| (the rule of
+``torch.testing.assert_close``). *Headroom* is the worst element's error over its allowed
+error: 0.01 means a hundred times inside the tolerance, above 1 is a failure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    rtol: float
+    atol: float
+    reason: str = ""
+
+    def allowed(self, expected: np.ndarray) -> np.ndarray:
+        return self.atol + self.rtol * np.abs(expected)
+
+    def __str__(self) -> str:
+        return f"rtol={self.rtol:.1e} atol={self.atol:.1e}"
+
+
+#: Parity against torch: torch.testing.assert_close's defaults per dtype.
+PARITY = {
+    np.dtype(np.float32): Tolerance(rtol=1.3e-6, atol=1e-5, reason="assert_close default"),
+    np.dtype(np.float64): Tolerance(rtol=1e-7, atol=1e-7, reason="assert_close default"),
+}
+
+#: Central finite differences in float64 with step FD_STEP: truncation O(h²) ≈ 1e-12 and
+#: round-off O(ε·|f|/h) ≈ 1e-10·|f|, so 1e-6 relative leaves room and still catches any
+#: real backward bug (those are O(1) relative).
+FD_STEP = 1e-6
+FINITE_DIFFERENCE = Tolerance(rtol=1e-6, atol=1e-7, reason="central differences, h=1e-6")
+
+#: A gradient comparison is only meaningful if the reference gradient is far above the
+#: absolute tolerance: max |reference| must exceed GRADIENT_GUARD · atol. Otherwise a
+#: backward returning zeros would pass, and the case is a test-design error.
+GRADIENT_GUARD = 50.0
+
+
+def parity_tolerance(dtype: np.dtype, overrides: dict[np.dtype, Tolerance] | None) -> Tolerance:
+    """The parity tolerance for ``dtype``, loosened by an entry's override if it has one."""
+    dtype = np.dtype(dtype)
+    if overrides and dtype in overrides:
+        return overrides[dtype]
+    return PARITY[dtype]

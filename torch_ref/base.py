@@ -1,0 +1,130 @@
+"""What every torch reference shares: layouts, parameter linking, the ``Reference`` record.
+
+A reference is a stock ``torch.nn`` module (or functional call) built from a NumPy layer's
+config. Its parameters are copied from the NumPy layer through a :class:`Layout`, which
+knows how to turn a NumPy-layout array into torch's layout and a torch gradient back, so a
+gradient is always compared in the NumPy layer's own layout and under its own name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+TORCH_DTYPES = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
+
+
+def torch_dtype(dtype: np.dtype | type) -> torch.dtype:
+    """The torch dtype of a NumPy float dtype."""
+    return TORCH_DTYPES[np.dtype(dtype)]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a NumPy-layout array maps onto a torch tensor and back."""
+
+    name: str
+    to_torch: Callable[[torch.Tensor], torch.Tensor]
+    to_numpy: Callable[[torch.Tensor], torch.Tensor]
+
+
+SAME = Layout("same", lambda t: t, lambda t: t)
+#: Linear weight: NumPy (in, out) ↔ torch (out, in).
+TRANSPOSED = Layout("(in,out)<->(out,in)", lambda t: t.T, lambda t: t.T)
+#: Conv weight: NumPy HWIO (kh, kw, c_in, c_out) ↔ torch OIHW (c_out, c_in, kh, kw).
+HWIO_TO_OIHW = Layout(
+    "HWIO<->OIHW", lambda t: t.permute(3, 2, 0, 1), lambda t: t.permute(2, 3, 1, 0)
+)
+
+
+@dataclass
+class TensorLink:
+    """A torch parameter or buffer standing for one NumPy array."""
+
+    tensor: torch.Tensor
+    layout: Layout
+
+    def value(self) -> np.ndarray:
+        """The torch tensor's current value, in the NumPy layout."""
+        return self.layout.to_numpy(self.tensor.detach()).contiguous().numpy()
+
+    def grad(self) -> np.ndarray | None:
+        """The torch gradient in the NumPy layout (None if autograd left none)."""
+        if self.tensor.grad is None:
+            return None
+        return self.layout.to_numpy(self.tensor.grad.detach()).contiguous().numpy()
+
+
+@dataclass
+class Reference:
+    """A torch module ready to compare: call it like the NumPy layer (NumPy layouts in/out)."""
+
+    module: Callable[..., torch.Tensor]
+    params: dict[str, TensorLink] = field(default_factory=dict)
+    buffers: dict[str, TensorLink] = field(default_factory=dict)
+
+    def __call__(self, *inputs: torch.Tensor) -> torch.Tensor:
+        return self.module(*inputs)
+
+
+def link_tensors(
+    where: str,
+    arrays: Mapping[str, np.ndarray],
+    tensors: Mapping[str, torch.Tensor],
+    layouts: Mapping[str, Layout] | None = None,
+    rename: Mapping[str, str] | None = None,
+) -> dict[str, TensorLink]:
+    """Copy each NumPy array into the torch tensor of the same (or ``rename``d) name.
+
+    ``layouts`` gives the layout per NumPy name (default :data:`SAME`). Every NumPy array
+    must find its tensor with the converted shape, and every torch tensor must be covered,
+    so a parameter cannot be silently left out of the comparison.
+    """
+    layouts = layouts or {}
+    rename = rename or {}
+    links: dict[str, TensorLink] = {}
+    for name, array in arrays.items():
+        torch_name = rename.get(name, name)
+        if torch_name not in tensors:
+            raise KeyError(f"{where}: torch module has no tensor {torch_name!r} for {name!r}; "
+                           f"it has {sorted(tensors)}")
+        tensor = tensors[torch_name]
+        layout = layouts.get(name, SAME)
+        value = layout.to_torch(torch.from_numpy(np.ascontiguousarray(array)))
+        if tuple(value.shape) != tuple(tensor.shape):
+            raise ValueError(f"{where}: {name!r} becomes shape {tuple(value.shape)} in torch "
+                             f"layout but {torch_name!r} has shape {tuple(tensor.shape)}")
+        with torch.no_grad():
+            tensor.copy_(value.to(tensor.dtype))
+        links[name] = TensorLink(tensor, layout)
+    covered = {rename.get(name, name) for name in arrays}
+    missing = sorted(set(tensors) - covered)
+    if missing:
+        raise KeyError(f"{where}: torch tensors {missing} have no NumPy counterpart")
+    return links
+
+
+def linked_module(
+    layer: object,
+    module: torch.nn.Module,
+    layouts: Mapping[str, Layout] | None = None,
+    forward: Callable[..., torch.Tensor] | None = None,
+) -> Reference:
+    """A :class:`Reference` for ``module`` with the NumPy ``layer``'s params and buffers copied.
+
+    ``layer`` follows :class:`numpy_impl.base.Layer` (``params``, ``buffers``, ``dtype``,
+    ``training``). The module is cast to the layer's dtype and put in the same train/eval
+    mode. ``forward`` wraps the call when layouts differ (NHWC ↔ NCHW).
+    """
+    where = type(layer).__name__
+    dtype = getattr(layer, "dtype", None)
+    if dtype is not None:
+        module = module.to(torch_dtype(dtype))
+    module.train(getattr(layer, "training", True))
+    params = link_tensors(where, layer.params, dict(module.named_parameters()), layouts)
+    torch_buffers = {n: b for n, b in module.named_buffers() if "num_batches_tracked" not in n}
+    buffers = link_tensors(where, getattr(layer, "buffers", {}), torch_buffers, layouts)
+    return Reference(forward or module, params, buffers)

@@ -1,0 +1,14 @@
+"""Stock torch counterpart of :class:`numpy_impl.linear.Linear`."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from numpy_impl.linear import Linear
+from torch_ref.base import TRANSPOSED, Reference, linked_module
+
+
+def linear(layer: Linear) -> Reference:
+    """``nn.Linear`` with the NumPy (in, out) weight transposed into torch's (out, in)."""
+    module = nn.Linear(layer.in_features, layer.out_features, bias=layer.use_bias)
+    return linked_module(layer, module, layouts={"weight": TRANSPOSED})
