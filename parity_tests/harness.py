@@ -217,6 +217,7 @@ class Prepared:
     x: np.ndarray
     target: np.ndarray | None
     rng: np.random.Generator
+    warmup: list[np.ndarray]
 
 
 def prepare(
@@ -232,9 +233,11 @@ def prepare(
         # that drops or swaps it, so spread it out.
         if value.size and np.all(value == value.flat[0]):
             value += rng.standard_normal(value.shape).astype(value.dtype) * 0.5
+    warmup = [sample.make_input(rng, sample.shape, np.dtype(dtype))
+              for _ in range(sample.steps - 1)]
     x = sample.make_input(rng, sample.shape, np.dtype(dtype))
     target = sample.make_target(rng, x) if sample.make_target else None
-    return Prepared(layer, x, target, rng)
+    return Prepared(layer, x, target, rng, warmup)
 
 
 def run_numpy(entry: PairInfo, prepared: Prepared) -> tuple[dict[str, np.ndarray], Any]:
@@ -247,6 +250,8 @@ def run_numpy(entry: PairInfo, prepared: Prepared) -> tuple[dict[str, np.ndarray
         upstream: Any = None
         tensors["input_grad"] = layer.backward()
     else:
+        for earlier in prepared.warmup:
+            layer.forward(earlier)
         y = layer.forward(x)
         tensors["output"] = y
         upstream = rng.standard_normal(y.shape).astype(y.dtype)
@@ -261,6 +266,9 @@ def run_numpy(entry: PairInfo, prepared: Prepared) -> tuple[dict[str, np.ndarray
 def run_torch(entry: PairInfo, prepared: Prepared, reference: Any, upstream: Any) -> dict:
     """Forward and autograd backward on the torch side, in the NumPy layouts."""
     x = torch.from_numpy(prepared.x.copy()).requires_grad_(True)
+    with torch.no_grad():
+        for earlier in prepared.warmup:
+            reference(torch.from_numpy(earlier.copy()))
     inputs = [x]
     if prepared.target is not None:
         inputs.append(torch.from_numpy(prepared.target.copy()))

@@ -89,6 +89,37 @@ def regression_targets(rng: np.random.Generator, prediction: np.ndarray) -> np.n
     return rng.standard_normal(prediction.shape).astype(prediction.dtype)
 
 
+# --------------------------------------------------------------------------- error inputs
+def common_layer_errors(make: Callable[[], Any], good: np.ndarray) -> tuple[ErrorInput, ...]:
+    """Bad calls every layer must refuse, given a factory and one valid input: not an array,
+    an integer or non-numeric array, backward before forward, and an upstream gradient of the
+    wrong shape or dtype."""
+
+    def backward_with(dy: Any) -> Callable[[], object]:
+        def call() -> object:
+            layer = make()
+            layer.forward(good)
+            return layer.backward(dy)
+
+        return call
+
+    bad_shape = np.zeros((*good.shape[:-1], good.shape[-1] + 1), dtype=good.dtype)
+    return (
+        ErrorInput("list-input", lambda: make().forward(good.tolist()), TypeError,
+                   r"x must be a numpy\.ndarray"),
+        ErrorInput("int-dtype", lambda: make().forward(good.astype(np.int64)), TypeError,
+                   r"x must have dtype float32 or float64, got int64"),
+        ErrorInput("str-dtype", lambda: make().forward(good.astype(str)), TypeError,
+                   r"x must have dtype float32 or float64, got <U"),
+        ErrorInput("backward-before-forward", lambda: make().backward(good), RuntimeError,
+                   r"backward: called before forward"),
+        ErrorInput("dy-wrong-shape", backward_with(bad_shape), ValueError,
+                   r"dy has shape .* expected .*the forward output"),
+        ErrorInput("dy-wrong-dtype", backward_with(good.astype(np.float16)), TypeError,
+                   r"dy must have dtype float32 or float64"),
+    )
+
+
 # --------------------------------------------------------------------------- entry types
 @dataclass(frozen=True)
 class Sample:
@@ -97,7 +128,9 @@ class Sample:
     ``gradcheck=False`` marks inputs at non-differentiable points (ties, kinks), where a
     finite difference is meaningless; torch parity still applies there. ``guard=False`` only
     where the true gradient is exactly zero by construction (softmax over a single class):
-    everywhere else a gradient comparison must be able to fail.
+    everywhere else a gradient comparison must be able to fail. ``steps > 1`` runs that many
+    forward passes (fresh inputs, same on both sides) before the compared one, so running
+    statistics are compared after several updates.
     """
 
     name: str
@@ -108,6 +141,7 @@ class Sample:
     gradcheck: bool = True
     guard: bool = True
     training: bool = True
+    steps: int = 1
     note: str = ""
 
 

@@ -7,15 +7,28 @@ test and ``parity check`` then covers it.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 import numpy as np
 
-from parity_tests.entries import core
+from parity_tests import entries as _families
 from parity_tests.pairing import PairInfo, Sample, case_id
 
-REGISTRY: tuple[PairInfo, ...] = core.ENTRIES
+
+def _discover() -> tuple[PairInfo, ...]:
+    """``ENTRIES`` of every module in ``parity_tests/entries/``, ``core`` first."""
+    names = sorted(m.name for m in pkgutil.iter_modules(_families.__path__))
+    names.sort(key=lambda name: name != "core")
+    found: list[PairInfo] = []
+    for name in names:
+        found += importlib.import_module(f"parity_tests.entries.{name}").ENTRIES
+    return tuple(found)
+
+
+REGISTRY: tuple[PairInfo, ...] = _discover()
 
 
 def _check_unique(entries: Iterable[PairInfo]) -> None:

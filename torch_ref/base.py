@@ -70,6 +70,16 @@ class Reference:
         return self.module(*inputs)
 
 
+def nhwc(module: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Call an NCHW torch module on NHWC tensors: permute in, run, permute back out."""
+
+    def call(x: torch.Tensor) -> torch.Tensor:
+        y = module(x.permute(0, 3, 1, 2))
+        return y.permute(0, 2, 3, 1) if y.dim() == 4 else y
+
+    return call
+
+
 def link_tensors(
     where: str,
     arrays: Mapping[str, np.ndarray],

@@ -25,6 +25,7 @@ from parity_tests.pairing import (
     PairInfo,
     Sample,
     class_labels,
+    common_layer_errors,
     extreme,
     integers,
     normal,
@@ -43,36 +44,6 @@ F32 = np.float32
 
 def zeros(*shape: int, dtype: Any = F32) -> np.ndarray:
     return np.zeros(shape, dtype=dtype)
-
-
-def layer_errors(make: Callable[[], Any], good: np.ndarray) -> tuple[ErrorInput, ...]:
-    """Bad inputs every layer must refuse: not an array, an integer or non-numeric array, a
-    float dtype other than the layer's, backward before forward, and an upstream gradient
-    of the wrong shape or dtype."""
-
-    def backward_with(dy: Any) -> Callable[[], object]:
-        def call() -> object:
-            layer = make()
-            layer.forward(good)
-            return layer.backward(dy)
-
-        return call
-
-    bad_shape = np.zeros((*good.shape[:-1], good.shape[-1] + 1), dtype=good.dtype)
-    return (
-        ErrorInput("list-input", lambda: make().forward(good.tolist()), TypeError,
-                   r"x must be a numpy\.ndarray"),
-        ErrorInput("int-dtype", lambda: make().forward(good.astype(np.int64)), TypeError,
-                   r"x must have dtype float32 or float64, got int64"),
-        ErrorInput("str-dtype", lambda: make().forward(good.astype(str)), TypeError,
-                   r"x must have dtype float32 or float64, got <U"),
-        ErrorInput("backward-before-forward", lambda: make().backward(good), RuntimeError,
-                   r"backward: called before forward"),
-        ErrorInput("dy-wrong-shape", backward_with(bad_shape), ValueError,
-                   r"dy has shape .* expected .*the forward output"),
-        ErrorInput("dy-wrong-dtype", backward_with(good.astype(np.float16)), TypeError,
-                   r"dy must have dtype float32 or float64"),
-    )
 
 
 # --------------------------------------------------------------------------- activations
@@ -100,7 +71,7 @@ def activation(
         numpy_factory=factory,
         torch_factory=reference,
         samples=ACTIVATION_SAMPLES + extra_samples,
-        error_inputs=layer_errors(factory, zeros(4, 3))
+        error_inputs=common_layer_errors(factory, zeros(4, 3))
         + (ErrorInput("0-d-input", lambda: factory().forward(np.array(1.0, dtype=F32)),
                       ValueError, r"x must have at least 1 dimension"),)
         + extra_errors,
@@ -141,7 +112,7 @@ SOFTMAX_SAMPLES = (
 
 
 def softmax_errors(factory: Callable[[], Any]) -> tuple[ErrorInput, ...]:
-    return layer_errors(factory, zeros(4, 3)) + (
+    return common_layer_errors(factory, zeros(4, 3)) + (
         ErrorInput("1-d-input", lambda: factory().forward(zeros(5)), ValueError,
                    r"x must have at least 2 dimension\(s\) \(batch, \.\.\., classes\)"),
         ErrorInput("no-classes", lambda: factory().forward(zeros(4, 0)), ValueError,
@@ -315,7 +286,7 @@ LINEAR = (
                                                    "weight_init": "kaiming_normal",
                                                    "bias_init": "torch_default"}),
         ),
-        error_inputs=layer_errors(linear_f32, zeros(4, 3)) + (
+        error_inputs=common_layer_errors(linear_f32, zeros(4, 3)) + (
             ErrorInput("wrong-rank-3d", lambda: linear_f32().forward(zeros(4, 1, 3)),
                        ValueError, r"x must have 2 dimensions \(batch, in_features\), got 3"),
             ErrorInput("wrong-rank-1d", lambda: linear_f32().forward(zeros(3)),
