@@ -10,9 +10,11 @@ float64 without torch, and :func:`impl_agreement_case` compares two impl paths.
 
 from __future__ import annotations
 
+import warnings
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -100,7 +102,7 @@ def compare(
     if np.isnan(a).any() or np.isnan(e).any():
         where_nan = np.argwhere(np.isnan(a) | np.isnan(e))[0]
         result.problem = (
-            f"NaN in {'numpy' if np.isnan(a).any() else 'reference'} output "
+            f"NaN in the {'numpy' if np.isnan(a).any() else 'reference'} values "
             f"(first at index {tuple(int(i) for i in where_nan)})"
         )
         result.headroom = float("inf")
@@ -202,8 +204,10 @@ class CaseResult:
         )
 
     def assert_ok(self, tensor: str | None = None) -> None:
-        """Raise ``AssertionError`` with the full message for the first failing tensor."""
-        chosen = self.comparisons if tensor is None else [self.get(tensor)]
+        """Raise ``AssertionError`` with the full message for the first failing tensor (or
+        for ``tensor`` only; NumPy warnings are reported whichever tensor is asked for)."""
+        warned = [c for c in self.comparisons if c.tensor == "warnings"]
+        chosen = self.comparisons if tensor is None else [*warned, self.get(tensor)]
         for comparison in chosen:
             if not comparison.ok:
                 raise AssertionError(self.message(comparison))
@@ -240,27 +244,45 @@ def prepare(
     return Prepared(layer, x, target, rng, warmup)
 
 
-def run_numpy(entry: PairInfo, prepared: Prepared) -> tuple[dict[str, np.ndarray], Any]:
-    """Forward and backward on the NumPy side; returns the tensors and the upstream gradient."""
+@dataclass
+class NumpyRun:
+    """What the NumPy side produced: every tensor, the upstream gradient, any warnings."""
+
+    tensors: dict[str, np.ndarray]
+    upstream: Any
+    warnings: list[str]
+
+    def warning_comparisons(self, tolerance: Tolerance) -> list[Comparison]:
+        """A failed comparison per NumPy warning: overflow or 0/0 from valid input is a bug."""
+        return [Comparison("warnings", ok=False, tolerance=tolerance, headroom=float("inf"),
+                           problem=f"numpy warned: {text}") for text in self.warnings]
+
+
+def run_numpy(entry: PairInfo, prepared: Prepared) -> NumpyRun:
+    """Forward and backward on the NumPy side, recording RuntimeWarnings instead of raising."""
     layer, x, rng = prepared.layer, prepared.x, prepared.rng
     tensors: dict[str, np.ndarray] = {}
-    if entry.is_loss:
-        loss = layer.forward(x, prepared.target)
-        tensors["output"] = np.asarray(loss, dtype=x.dtype)
-        upstream: Any = None
-        tensors["input_grad"] = layer.backward()
-    else:
-        for earlier in prepared.warmup:
-            layer.forward(earlier)
-        y = layer.forward(x)
-        tensors["output"] = y
-        upstream = rng.standard_normal(y.shape).astype(y.dtype)
-        tensors["input_grad"] = layer.backward(upstream)
-        for name in layer.params:
-            tensors[f"grad[{name}]"] = layer.grads.get(name)
-        for name, value in layer.buffers.items():
-            tensors[f"buffer[{name}]"] = value.copy()
-    return tensors, upstream
+    upstream: Any = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        if entry.is_loss:
+            loss = layer.forward(x, prepared.target)
+            tensors["output"] = np.asarray(loss, dtype=x.dtype)
+            tensors["input_grad"] = layer.backward()
+        else:
+            for earlier in prepared.warmup:
+                layer.forward(earlier)
+            y = layer.forward(x)
+            tensors["output"] = y
+            upstream = rng.standard_normal(y.shape).astype(y.dtype)
+            tensors["input_grad"] = layer.backward(upstream)
+            for name in layer.params:
+                tensors[f"grad[{name}]"] = layer.grads.get(name)
+            for name, value in layer.buffers.items():
+                tensors[f"buffer[{name}]"] = value.copy()
+    texts = [f"{w.category.__name__}: {w.message} ({Path(w.filename).name}:{w.lineno})"
+             for w in caught if issubclass(w.category, RuntimeWarning)]
+    return NumpyRun(tensors, upstream, texts)
 
 
 def run_torch(entry: PairInfo, prepared: Prepared, reference: Any, upstream: Any) -> dict:
@@ -306,11 +328,12 @@ def run_case(
     """NumPy vs torch for one case: output, input gradient, parameter gradients, buffers."""
     prepared = prepare(entry, sample, dtype, impl, seed)
     reference = entry.torch_factory(prepared.layer)  # before NumPy runs: buffers still fresh
-    actual, upstream = run_numpy(entry, prepared)
-    expected = run_torch(entry, prepared, reference, upstream)
+    actual = run_numpy(entry, prepared)
+    expected = run_torch(entry, prepared, reference, actual.upstream)
     tolerance = parity_tolerance(dtype, entry.tolerances)
     result = CaseResult("parity", entry, sample, np.dtype(dtype), impl, seed)
-    result.comparisons = list(_compare_all(actual, expected, tolerance, sample.guard))
+    result.comparisons = actual.warning_comparisons(tolerance)
+    result.comparisons += _compare_all(actual.tensors, expected, tolerance, sample.guard)
     return result
 
 
@@ -318,12 +341,14 @@ def impl_agreement_case(
     entry: PairInfo, sample: Sample, dtype: np.dtype, impls: tuple[str, str], seed: int = 0
 ) -> CaseResult:
     """The first impl path (``loop``) against the second (``vectorized``), every tensor."""
-    first, second = (run_numpy(entry, prepare(entry, sample, dtype, impl, seed))[0]
+    first, second = (run_numpy(entry, prepare(entry, sample, dtype, impl, seed))
                      for impl in impls)
     tolerance = parity_tolerance(dtype, entry.tolerances)
     result = CaseResult(f"{impls[0]}-vs-{impls[1]}", entry, sample, np.dtype(dtype),
                         impls[0], seed)
-    result.comparisons = list(_compare_all(first, second, tolerance, sample.guard))
+    result.comparisons = first.warning_comparisons(tolerance)
+    result.comparisons += second.warning_comparisons(tolerance)
+    result.comparisons += _compare_all(first.tensors, second.tensors, tolerance, sample.guard)
     return result
 
 
@@ -348,7 +373,8 @@ def finite_difference_case(
     """
     dtype = np.dtype(np.float64)
     prepared = prepare(entry, sample, dtype, impl, seed)
-    analytic, upstream = run_numpy(entry, prepared)
+    run = run_numpy(entry, prepared)
+    analytic, upstream = run.tensors, run.upstream
     layer = prepared.layer
 
     def scalar() -> float:
@@ -359,6 +385,7 @@ def finite_difference_case(
     probes = {"input_grad": prepared.x}
     probes.update({f"grad[{name}]": value for name, value in layer.params.items()})
     result = CaseResult("finite-difference", entry, sample, dtype, impl, seed)
+    result.comparisons = run.warning_comparisons(FINITE_DIFFERENCE)
     for name, array in probes.items():
         grad = analytic.get(name)
         if grad is None:

@@ -49,3 +49,31 @@ def parity_tolerance(dtype: np.dtype, overrides: dict[np.dtype, Tolerance] | Non
     if overrides and dtype in overrides:
         return overrides[dtype]
     return PARITY[dtype]
+
+
+def markdown_table(overrides: dict[str, dict[np.dtype, Tolerance]] | None = None) -> str:
+    """The tolerance table as it appears in the README (a test keeps the two in sync).
+
+    ``overrides`` maps a registry entry's name to its loosened tolerances per dtype.
+    """
+    rows = [
+        ("parity vs torch, float32", PARITY[np.dtype(np.float32)]),
+        ("parity vs torch, float64", PARITY[np.dtype(np.float64)]),
+        ("loop path vs vectorized path", "same as parity for the dtype"),
+        ("finite differences (float64, h = 1e-6)", FINITE_DIFFERENCE),
+    ]
+    lines = ["| comparison | rtol | atol | why |", "|---|---|---|---|"]
+    for name, tol in rows:
+        if isinstance(tol, Tolerance):
+            lines.append(f"| {name} | {tol.rtol:g} | {tol.atol:g} | {tol.reason} |")
+        else:
+            lines.append(f"| {name} | | | {tol} |")
+    lines.append(
+        f"| gradient guard | | {GRADIENT_GUARD:g} × atol | max \\|reference gradient\\| must "
+        "exceed this, or the comparison could not fail |"
+    )
+    for entry_name, per_dtype in sorted((overrides or {}).items()):
+        for dtype, tol in per_dtype.items():
+            lines.append(f"| {entry_name}, {np.dtype(dtype).name} (override) | {tol.rtol:g} | "
+                         f"{tol.atol:g} | {tol.reason} |")
+    return "\n".join(lines)
