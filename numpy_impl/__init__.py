@@ -5,14 +5,20 @@ See :mod:`numpy_impl.base` for the layer contract. One module per family of laye
 
 from numpy_impl.activations import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from numpy_impl.base import Layer, Loss
+from numpy_impl.conv import Conv2D
 from numpy_impl.initializers import INITIALIZERS, as_generator, get_initializer, initialize
 from numpy_impl.linear import Linear
 from numpy_impl.losses import CrossEntropyLoss, MSELoss, SoftmaxCrossEntropyLoss
+from numpy_impl.pooling import GlobalAvgPool2D, Pool2D
+from numpy_impl.reshape import Flatten
 from numpy_impl.softmax import LogSoftmax, Softmax
 
 __all__ = [
     "INITIALIZERS",
+    "Conv2D",
     "CrossEntropyLoss",
+    "Flatten",
+    "GlobalAvgPool2D",
     "Identity",
     "Layer",
     "LeakyReLU",
@@ -20,6 +26,7 @@ __all__ = [
     "LogSoftmax",
     "Loss",
     "MSELoss",
+    "Pool2D",
     "ReLU",
     "Sigmoid",
     "Softmax",

@@ -1,0 +1,310 @@
+"""2-D convolution on NHWC images, with a textbook loop path and a vectorized (im2col) path.
+
+Shapes: x (N, H, W, C_in), weight (kh, kw, C_in, C_out) ("HWIO"), bias (C_out,),
+y (N, OH, OW, C_out). Like ``torch.nn.Conv2d`` this is a cross-correlation (the kernel is
+not flipped).
+
+Padding
+-------
+``padding`` is an int, a pair ``(ph, pw)`` (zeros added on both sides of each axis),
+``"valid"`` (no padding) or ``"same"``:
+
+- stride 1 on both axes: the output keeps the input's spatial size. Each axis is padded by
+  k − 1 in total, ⌊(k − 1)/2⌋ before and the rest after, so an even kernel gets its extra
+  row/column of zeros at the bottom/right. This is exactly torch's ``padding="same"``.
+- any stride > 1: torch refuses ``padding="same"``; here "same" then means the seeds'
+  rule, ⌊(k − 1)/2⌋ on *both* sides of each axis (symmetric), and the torch reference is
+  given that explicit padding. The output is then ⌈H/s⌉ for odd kernels, not always for
+  even ones.
+
+Output size per axis: OH = ⌊(H + pad_top + pad_bottom − kh) / sh⌋ + 1 (torch's rule,
+surplus rows at the bottom that no window reaches are ignored).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from numpy_impl.base import Layer
+from numpy_impl.initializers import as_generator, get_initializer
+from numpy_impl.validation import check_choice, check_positive_int, check_rank
+
+NHWC = "(batch, height, width, channels), NHWC"
+
+
+# --------------------------------------------------------------------------- shared helpers
+def as_pair(where: str, name: str, value: object, minimum: int) -> tuple[int, int]:
+    """``value`` as a (height, width) pair of ints ``>= minimum``: an int is used for both
+    axes, a tuple/list must have exactly two ints. ``TypeError`` for non-ints (floats,
+    bools, strings), ``ValueError`` for a wrong length or a value below ``minimum``."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(
+                f"{where}: {name} must be an int or a pair of ints (height, width), "
+                f"got {len(value)} values {tuple(value)!r}"
+            )
+        first, second = (check_positive_int(where, f"{name}[{k}]", v, minimum)
+                         for k, v in enumerate(value))
+        return first, second
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(
+            f"{where}: {name} must be an int or a pair of ints (height, width), "
+            f"got {type(value).__name__} {value!r}"
+        )
+    single = check_positive_int(where, name, value, minimum)
+    return single, single
+
+
+def check_images(where: str, x: np.ndarray) -> None:
+    """Rank 4 NHWC with a non-empty spatial extent."""
+    check_rank(where, "x", x, 4, NHWC)
+    if x.shape[1] == 0 or x.shape[2] == 0:
+        raise ValueError(
+            f"{where}: x must have height and width >= 1, got shape {x.shape} {NHWC}"
+        )
+
+
+def check_kernel_fits(
+    where: str, x_shape: tuple[int, ...], kernel: tuple[int, int],
+    pads: tuple[int, int, int, int],
+) -> tuple[int, int]:
+    """The padded spatial size (Hp, Wp); ``ValueError`` if the kernel does not fit in it."""
+    top, bottom, left, right = pads
+    padded = (x_shape[1] + top + bottom, x_shape[2] + left + right)
+    if kernel[0] > padded[0] or kernel[1] > padded[1]:
+        raise ValueError(
+            f"{where}: kernel_size {kernel} is larger than the padded input {padded} "
+            f"(x height, width {tuple(x_shape[1:3])} plus padding top/bottom {(top, bottom)}, "
+            f"left/right {(left, right)}); use a smaller kernel, more padding or a larger input"
+        )
+    return padded
+
+
+def output_size(padded: int, kernel: int, stride: int) -> int:
+    """⌊(padded − kernel) / stride⌋ + 1 (torch's rule, no ceil mode)."""
+    return (padded - kernel) // stride + 1
+
+
+def window_slice(start: int, count: int, stride: int) -> slice:
+    """The padded-input rows (or columns) that kernel offset ``start`` touches in each of
+    ``count`` output positions: ``start, start + stride, …`` (count of them)."""
+    return slice(start, start + stride * (count - 1) + 1, stride)
+
+
+def pad_images(x: np.ndarray, pads: tuple[int, int, int, int], value: float = 0.0
+               ) -> np.ndarray:
+    """``x`` padded on H (top, bottom) and W (left, right) with ``value``; ``x`` itself if
+    there is nothing to pad."""
+    top, bottom, left, right = pads
+    if not any(pads):
+        return x
+    return np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=value)
+
+
+def crop_padding(dxp: np.ndarray, pads: tuple[int, int, int, int],
+                 x_shape: tuple[int, ...]) -> np.ndarray:
+    """The gradient w.r.t. the unpadded input: the interior of the padded gradient."""
+    if not any(pads):
+        return dxp
+    top, _, left, _ = pads
+    return np.ascontiguousarray(dxp[:, top:top + x_shape[1], left:left + x_shape[2], :])
+
+
+def conv_padding(
+    where: str, padding: object, kernel: tuple[int, int], stride: tuple[int, int]
+) -> tuple[tuple[int, int] | str, tuple[int, int, int, int]]:
+    """(normalized ``padding`` for ``config()``, internal (top, bottom, left, right))."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return padding, (0, 0, 0, 0)
+        if padding == "same":
+            if stride == (1, 1):
+                # torch: total k − 1, the smaller half first (extra on the bottom/right).
+                (kh, kw) = kernel
+                return padding, ((kh - 1) // 2, kh // 2, (kw - 1) // 2, kw // 2)
+            ph, pw = ((k - 1) // 2 for k in kernel)
+            return padding, (ph, ph, pw, pw)
+        raise ValueError(
+            f"{where}: padding must be an int, a pair of ints, 'same' or 'valid', "
+            f"got {padding!r}"
+        )
+    ph, pw = as_pair(where, "padding", padding, minimum=0)
+    return (ph, pw), (ph, ph, pw, pw)
+
+
+# --------------------------------------------------------------------------- the layer
+class Conv2D(Layer):
+    """y[n, r, c, o] = b[o] + Σ_{i<kh, j<kw, ch<C_in} xp[n, r·sh + i, c·sw + j, ch] · W[i, j, ch, o]
+
+    with ``xp`` the zero-padded input (see the module docstring for ``padding``).
+
+    Backward, for the upstream gradient g = dL/dy (N, OH, OW, C_out):
+
+    - dW[i, j, ch, o] = Σ_{n, r, c} xp[n, r·sh + i, c·sw + j, ch] · g[n, r, c, o]
+    - db[o]           = Σ_{n, r, c} g[n, r, c, o]
+    - dxp[n, r·sh + i, c·sw + j, ch] += Σ_o g[n, r, c, o] · W[i, j, ch, o]  for every (r, c, i, j)
+      (overlapping windows accumulate), and dx is the interior of dxp.
+
+    Paths:
+
+    - ``impl="loop"``: the seeds' textbook form, one ``einsum("bijc,ijco->bo")`` per output
+      position forward; backward accumulates dW and dxp per output position with einsums.
+    - ``impl="vectorized"`` (im2col): the windows of the padded input, taken with
+      ``sliding_window_view``, are copied once into columns X (N·OH·OW, kh·kw·C_in), so
+      y = X · W(kh·kw·C_in, C_out) is one GEMM and dW = Xᵀ · G another (X is kept from the
+      forward pass). dx: one batched GEMM gives the column gradients in offset-major layout,
+      dX[t] = G · W[t]ᵀ (t = i·kw + j, shape (kh·kw, N·OH·OW, C_in)), and col2im adds each
+      dX[t] into the strided slice of dxp that offset t touches: a loop over the kh·kw
+      kernel offsets only, never over positions or the batch.
+
+    ``weight`` is stored (kh, kw, C_in, C_out); the torch reference permutes it to torch's
+    (C_out, C_in, kh, kw). ``bias`` starts at zero (the seeds); ``weight_init`` names an
+    initializer from :mod:`numpy_impl.initializers`.
+    """
+
+    IMPLS = ("loop", "vectorized")
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        padding: int | tuple[int, int] | str = 0,
+        bias: bool = True,
+        weight_init: str = "xavier_uniform",
+        dtype: object = np.float32,
+        rng: np.random.Generator | int | None = None,
+        impl: str = "vectorized",
+    ) -> None:
+        super().__init__(dtype)
+        where = self.where
+        self.in_channels = check_positive_int(where, "in_channels", in_channels)
+        self.out_channels = check_positive_int(where, "out_channels", out_channels)
+        self.kernel_size = as_pair(where, "kernel_size", kernel_size, minimum=1)
+        self.stride = as_pair(where, "stride", stride, minimum=1)
+        self.padding, self.pads = conv_padding(where, padding, self.kernel_size, self.stride)
+        self.use_bias = bool(bias)
+        self.weight_init = weight_init
+        self.impl = check_choice(where, "impl", impl, self.IMPLS)
+        generator = as_generator(rng)
+        assert self.dtype is not None
+        shape = (*self.kernel_size, self.in_channels, self.out_channels)
+        self._params["weight"] = get_initializer(weight_init)(shape, generator, self.dtype)
+        if self.use_bias:
+            self._params["bias"] = np.zeros(self.out_channels, dtype=self.dtype)
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "in_channels": self.in_channels,
+            "out_channels": self.out_channels,
+            "kernel_size": self.kernel_size,
+            "stride": self.stride,
+            "padding": self.padding,
+            "bias": self.use_bias,
+            "weight_init": self.weight_init,
+            "dtype": self.dtype.name if self.dtype is not None else None,
+            "impl": self.impl,
+        }
+
+    # ----------------------------------------------------------------- forward
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """x (N, H, W, C_in) -> y (N, OH, OW, C_out); caches what backward needs."""
+        where = f"{self.where}.forward"
+        x = self._check_input(x)
+        check_images(where, x)
+        if x.shape[3] != self.in_channels:
+            raise ValueError(
+                f"{where}: x has {x.shape[3]} channels on axis 3 (shape {x.shape}), expected "
+                f"in_channels={self.in_channels}; images are {NHWC}"
+            )
+        padded = check_kernel_fits(where, x.shape, self.kernel_size, self.pads)
+        out_hw = (output_size(padded[0], self.kernel_size[0], self.stride[0]),
+                  output_size(padded[1], self.kernel_size[1], self.stride[1]))
+        xp = pad_images(x, self.pads)
+        if self.impl == "loop":
+            y = self._forward_loop(xp, out_hw)
+            cache: Any = (xp, x.shape, out_hw)
+        else:
+            y, cols = self._forward_vectorized(xp, out_hw)
+            cache = (cols, xp.shape, x.shape, out_hw)
+        if self.use_bias:
+            y += self._params["bias"]
+        return self._remember_output(y, cache)
+
+    def _forward_loop(self, xp: np.ndarray, out_hw: tuple[int, int]) -> np.ndarray:
+        (kh, kw), (sh, sw) = self.kernel_size, self.stride
+        weight = self._params["weight"]
+        y = np.empty((xp.shape[0], *out_hw, self.out_channels), dtype=xp.dtype)
+        for row in range(out_hw[0]):
+            top = row * sh
+            for col in range(out_hw[1]):
+                left = col * sw
+                window = xp[:, top:top + kh, left:left + kw, :]
+                y[:, row, col, :] = np.einsum("bijc,ijco->bo", window, weight)
+        return y
+
+    def _forward_vectorized(
+        self, xp: np.ndarray, out_hw: tuple[int, int]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        (kh, kw), (sh, sw) = self.kernel_size, self.stride
+        n = xp.shape[0]
+        # (N, OH, OW, C_in, kh, kw) view of every window, then one copy into the columns
+        # (N·OH·OW, kh·kw·C_in) ordered (i, j, ch) like the rows of weight.reshape(-1, C_out).
+        windows = sliding_window_view(xp, (kh, kw), axis=(1, 2))[:, ::sh, ::sw]
+        cols = windows.transpose(0, 1, 2, 4, 5, 3).reshape(n * out_hw[0] * out_hw[1], -1)
+        y = cols @ self._params["weight"].reshape(-1, self.out_channels)
+        return y.reshape(n, *out_hw, self.out_channels), cols
+
+    # ----------------------------------------------------------------- backward
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        """dy (N, OH, OW, C_out) -> dx (N, H, W, C_in); fills ``grads`` (weight, bias)."""
+        cache = self._take_cache(dy)
+        if self.impl == "loop":
+            return self._backward_loop(cache, dy)
+        return self._backward_vectorized(cache, dy)
+
+    def _backward_loop(self, cache: Any, dy: np.ndarray) -> np.ndarray:
+        xp, x_shape, out_hw = cache
+        (kh, kw), (sh, sw) = self.kernel_size, self.stride
+        weight = self._params["weight"]
+        dw = np.zeros_like(weight)
+        dxp = np.zeros_like(xp)
+        for row in range(out_hw[0]):
+            top = row * sh
+            for col in range(out_hw[1]):
+                left = col * sw
+                g = dy[:, row, col, :]
+                window = xp[:, top:top + kh, left:left + kw, :]
+                dw += np.einsum("bo,bijc->ijco", g, window)
+                dxp[:, top:top + kh, left:left + kw, :] += np.einsum("bo,ijco->bijc", g, weight)
+        self._grads["weight"] = dw
+        if self.use_bias:
+            self._grads["bias"] = dy.sum(axis=(0, 1, 2))
+        return crop_padding(dxp, self.pads, x_shape)
+
+    def _backward_vectorized(self, cache: Any, dy: np.ndarray) -> np.ndarray:
+        cols, xp_shape, x_shape, (oh, ow) = cache
+        (kh, kw), (sh, sw) = self.kernel_size, self.stride
+        weight = self._params["weight"]
+        g = dy.reshape(-1, self.out_channels)  # (N·OH·OW, C_out)
+        self._grads["weight"] = (cols.T @ g).reshape(weight.shape)
+        if self.use_bias:
+            # Σ over rows as a GEMV: ~7x faster than g.sum(axis=0) on a tall (M, C_out) array.
+            self._grads["bias"] = np.ones(g.shape[0], dtype=g.dtype) @ g
+        # Column gradients per kernel offset t: dX[t] = G · W[t]ᵀ, (kh·kw, N·OH·OW, C_in).
+        w_t = np.ascontiguousarray(
+            weight.reshape(kh * kw, self.in_channels, self.out_channels).transpose(0, 2, 1)
+        )
+        dcols = np.matmul(g, w_t).reshape(kh, kw, xp_shape[0], oh, ow, self.in_channels)
+        # col2im: offset (i, j) of every window lands on rows i, i+sh, … and columns
+        # j, j+sw, … of the padded input; overlapping windows accumulate.
+        dxp = np.zeros(xp_shape, dtype=dy.dtype)
+        for i in range(kh):
+            rows = window_slice(i, oh, sh)
+            for j in range(kw):
+                dxp[:, rows, window_slice(j, ow, sw), :] += dcols[i, j]
+        return crop_padding(dxp, self.pads, x_shape)

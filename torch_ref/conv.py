@@ -1,0 +1,54 @@
+"""Stock torch counterpart of :class:`numpy_impl.conv.Conv2D` (both impl paths share one)."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from numpy_impl.conv import Conv2D
+from torch_ref.base import HWIO_TO_OIHW, Reference, linked_module, nhwc
+
+
+def conv2d(layer: Conv2D) -> Reference:
+    """``nn.Conv2d`` on NHWC tensors, weight HWIO -> OIHW.
+
+    Padding: an int pair and ``"valid"`` pass straight through; ``"same"`` with stride 1 is
+    torch's own ``padding="same"`` (for an even kernel torch puts the extra zero row/column
+    at the bottom/right); ``"same"`` with a stride > 1, which torch refuses, becomes the
+    explicit symmetric padding ((kh − 1) // 2, (kw − 1) // 2) that the NumPy layer
+    documents.
+    """
+    padding: str | tuple[int, int]
+    if layer.padding == "same" and layer.stride != (1, 1):
+        padding = ((layer.kernel_size[0] - 1) // 2, (layer.kernel_size[1] - 1) // 2)
+    else:
+        padding = layer.padding
+    module = nn.Conv2d(
+        layer.in_channels,
+        layer.out_channels,
+        kernel_size=layer.kernel_size,
+        stride=layer.stride,
+        padding=padding,
+        bias=layer.use_bias,
+    )
+    forward = nhwc(module)
+    if padding == "same":
+        forward = _quiet_even_same(forward)
+    return linked_module(layer, module, layouts={"weight": HWIO_TO_OIHW}, forward=forward)
+
+
+def _quiet_even_same(
+    call: Callable[[torch.Tensor], torch.Tensor],
+) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Silence torch's performance note for ``padding="same"`` with an even kernel (it pads
+    a copy of the input, which is what we want to compare against)."""
+
+    def quiet(x: torch.Tensor) -> torch.Tensor:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r".*padding='same' with even kernel")
+            return call(x)
+
+    return quiet
