@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from torch import nn
 
 TORCH_DTYPES = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
 
@@ -76,6 +77,51 @@ def nhwc(module: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[torch.Tens
     def call(x: torch.Tensor) -> torch.Tensor:
         y = module(x.permute(0, 3, 1, 2))
         return y.permute(0, 2, 3, 1) if y.dim() == 4 else y
+
+    return call
+
+
+def nhwc_without_onednn(module: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Like :func:`nhwc`, with torch's oneDNN kernels off for the forward and the backward.
+
+    Why: in torch 2.13.0 on CPU the backward of a float32 1×1 ``Conv2d`` with stride 2 and
+    a few input channels corrupts the heap ("double free or corruption", an abort that may
+    come much later) when oneDNN is on, for NCHW and NHWC input alike; the native kernels
+    (still stock torch) are correct. Every convolution reference goes through this.
+
+    The forward runs with ``torch.backends.mkldnn.enabled = False``. The backward
+    runs later, outside this call, so a hook on the output switches oneDNN off when the
+    gradient reaches the block and a hook on the (permuted) input restores the previous
+    setting once the gradient has left it, i.e. after every convolution's backward ran.
+    """
+
+    def call(x: torch.Tensor) -> torch.Tensor:
+        x_nchw = x.permute(0, 3, 1, 2)
+        if torch.is_grad_enabled() and not x_nchw.requires_grad:
+            # An input gradient nobody reads, so that the restoring hook has a place to run.
+            x_nchw = x_nchw.detach().requires_grad_(True)
+        previous_forward = torch.backends.mkldnn.enabled
+        torch.backends.mkldnn.enabled = False  # not mkldnn.flags(): it warns about TF32
+        try:
+            y = module(x_nchw)
+        finally:
+            torch.backends.mkldnn.enabled = previous_forward
+        if y.requires_grad:
+            previous: list[bool] = []
+
+            def switch_off(grad: torch.Tensor) -> torch.Tensor:
+                previous.append(torch.backends.mkldnn.enabled)
+                torch.backends.mkldnn.enabled = False
+                return grad
+
+            def restore(grad: torch.Tensor) -> torch.Tensor:
+                if previous:
+                    torch.backends.mkldnn.enabled = previous.pop()
+                return grad
+
+            y.register_hook(switch_off)
+            x_nchw.register_hook(restore)
+        return y.permute(0, 2, 3, 1)
 
     return call
 

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from numpy_impl.conv import Conv2D
-from torch_ref.base import HWIO_TO_OIHW, Reference, linked_module, nhwc
+from torch_ref.base import HWIO_TO_OIHW, Reference, linked_module, nhwc_without_onednn
 
 
 def conv2d(layer: Conv2D) -> Reference:
@@ -34,7 +34,7 @@ def conv2d(layer: Conv2D) -> Reference:
         padding=padding,
         bias=layer.use_bias,
     )
-    forward = nhwc(module)
+    forward = nhwc_without_onednn(module)  # torch 2.13 oneDNN heap corruption, see base
     if padding == "same":
         forward = _quiet_even_same(forward)
     return linked_module(layer, module, layouts={"weight": HWIO_TO_OIHW}, forward=forward)

@@ -87,6 +87,9 @@ CONV_SAMPLES = (
     Sample("b2h6w6c16o8-k3-p1", (2, 6, 6, 16), conv(16, 8, 3, padding=1),
            note="K = kh·kw·c_in = 144 products per output in float32"),
     Sample("b1h1w1c2o3-k1", (1, 1, 1, 2), conv(2, 3, 1), note="a single pixel"),
+    Sample("b2h6w6c4o8-k1-s2", (2, 6, 6, 4), conv(4, 8, 1, stride=2, bias=False),
+           note="the projection shortcut; torch 2.13's oneDNN corrupts the heap in this "
+           "backward, so the reference runs without oneDNN (torch_ref.base)"),
 )
 
 

@@ -1,0 +1,296 @@
+"""Block-level checks the generic registry tests cannot express.
+
+- BatchNorm2d: running statistics after several training steps, then an eval pass, on both
+  sides; train and eval really differ (on both sides); the unbiased ``running_var`` update
+  next to the biased normalization.
+- SEBlock / SEResNetBlock: every parameter and buffer name maps onto the seed module's, all
+  of them; the squeeze path carries a real part of the input gradient; train/eval switching
+  through the whole block (and the reference's oneDNN switch is restored after each step,
+  see :func:`torch_ref.base.nhwc_without_onednn`).
+
+Upstream gradients are random, never ``.sum()`` (a training-mode batch norm's gradient of
+``.sum()`` is zero).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from numpy_impl.blocks import SEBlock, SEResNetBlock
+from numpy_impl.normalization import BatchNorm2d
+from parity_tests.conftest import SEED
+from parity_tests.harness import case_rng, compare
+from parity_tests.registry import BY_NAME
+from parity_tests.tolerances import GRADIENT_GUARD, PARITY, parity_tolerance
+from torch_ref import blocks as ref_blocks
+from torch_ref import normalization as ref_norm
+
+#: The entries' per-dtype tolerance overrides (see parity_tests/entries/blocks.py).
+BN_TOLERANCES = dict(BY_NAME["batch_norm2d"].tolerances)
+RESNET_TOLERANCES = dict(BY_NAME["se_resnet_block"].tolerances)
+
+DTYPES = [pytest.param(np.dtype(np.float32), id="float32"),
+          pytest.param(np.dtype(np.float64), id="float64")]
+
+
+def assert_close(name: str, actual: np.ndarray, expected: np.ndarray, dtype: np.dtype,
+                 guard: bool = False, tolerances: dict | None = BN_TOLERANCES) -> None:
+    """Within the parity tolerance of ``dtype``, with an entry's overrides (batch norm's by
+    default)."""
+    tolerance = parity_tolerance(dtype, tolerances)
+    comparison = compare(name, actual, expected, tolerance, guard=guard)
+    assert comparison.ok, comparison.describe()
+
+
+def differ(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.max(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64))))
+
+
+def assert_differ(a: np.ndarray, b: np.ndarray, at_least: float, why: str) -> None:
+    """max |a − b| must exceed ``at_least`` (else ``why`` is the likely bug)."""
+    gap = differ(a, b)
+    assert gap > at_least, f"{why}: max |difference| {gap:.3e} <= {at_least:.1e}"
+
+
+def torch_step(reference: object, x: np.ndarray, dy: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Forward and backward through a torch reference; (y, dx). Parameter gradients are
+    reset first: torch accumulates them, the NumPy layers overwrite theirs."""
+    for link in reference.params.values():
+        link.tensor.grad = None
+    xt = torch.from_numpy(x.copy()).requires_grad_(True)
+    y = reference(xt)
+    y.backward(torch.from_numpy(dy))
+    return y.detach().numpy(), xt.grad.numpy()
+
+
+def numpy_step(layer: object, x: np.ndarray, dy: np.ndarray) -> tuple[np.ndarray, ...]:
+    y = layer.forward(x)
+    return y, layer.backward(dy)
+
+
+# --------------------------------------------------------------------------- batch norm
+def bn_pair(dtype: np.dtype, channels: int = 4, **kwargs: object):
+    layer = BatchNorm2d(channels, dtype=dtype, **kwargs)
+    rng = case_rng(SEED, f"test_blocks-bn-{dtype}")
+    if layer.affine:
+        layer.params["weight"][...] = rng.uniform(0.5, 2.0, channels)
+        layer.params["bias"][...] = rng.standard_normal(channels)
+    module = ref_norm.batch_norm2d_module(layer)
+    return layer, module, ref_norm.batch_norm2d(layer, module), rng
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_batch_norm_running_stats_after_train_steps_then_eval(dtype):
+    """Five training steps (forward + backward) on both sides, then eval: the running
+    statistics, the eval output and the eval input gradient all match torch, and the
+    running statistics have moved far from their initial 0 and 1."""
+    layer, module, reference, rng = bn_pair(dtype)
+    for step in range(5):
+        x = (rng.standard_normal((4, 3, 3, 4)) * 3 + 2).astype(dtype)
+        dy = rng.standard_normal(x.shape).astype(dtype)
+        y, dx = numpy_step(layer, x, dy)
+        y_t, dx_t = torch_step(reference, x, dy)
+        assert_close(f"step {step} output", y, y_t, dtype)
+        assert_close(f"step {step} input_grad", dx, dx_t, dtype, guard=True)
+        for name, link in reference.buffers.items():
+            assert_close(f"step {step} {name}", layer.buffers[name], link.value(), dtype)
+    stats = layer.buffers
+    assert_differ(stats["running_mean"], 0.0, 0.5, "running_mean barely moved from 0")
+    assert_differ(stats["running_var"], 1.0, 1.0, "running_var barely moved from 1")
+
+    layer.eval()
+    module.eval()
+    before = {name: value.copy() for name, value in layer.buffers.items()}
+    x = (rng.standard_normal((2, 3, 3, 4)) * 3 + 2).astype(dtype)
+    dy = rng.standard_normal(x.shape).astype(dtype)
+    y, dx = numpy_step(layer, x, dy)
+    y_t, dx_t = torch_step(reference, x, dy)
+    assert_close("eval output", y, y_t, dtype)
+    assert_close("eval input_grad", dx, dx_t, dtype, guard=True)
+    assert_close("eval grad[weight]", layer.grads["weight"],
+                 reference.params["weight"].grad(), dtype, guard=True)
+    for name, value in layer.buffers.items():
+        np.testing.assert_array_equal(value, before[name], err_msg=f"eval changed {name}")
+        assert_close(f"eval {name}", value, reference.buffers[name].value(), dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_batch_norm_train_and_eval_outputs_differ_on_both_sides(dtype):
+    """The same input through train and eval mode: the outputs differ widely on each side
+    (so the mode really is applied), and each mode matches the other side's same mode."""
+    layer, module, reference, rng = bn_pair(dtype)
+    x = (rng.standard_normal((4, 3, 3, 4)) * 3 + 2).astype(dtype)
+    dy = rng.standard_normal(x.shape).astype(dtype)
+    outputs = {}
+    for mode in ("train", "eval"):
+        layer.train(mode == "train")
+        module.train(mode == "train")
+        outputs[mode] = numpy_step(layer, x, dy)[0], torch_step(reference, x, dy)[0]
+        assert_close(f"{mode} output", *outputs[mode], dtype)
+    assert_differ(outputs["train"][0], outputs["eval"][0], 0.5, "numpy ignores the mode")
+    assert_differ(outputs["train"][1], outputs["eval"][1], 0.5, "torch ignores the mode")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_batch_norm_normalizes_biased_and_tracks_unbiased_variance(dtype):
+    """Two values per channel, a and b: the output uses the biased variance ((a−b)/2)²,
+    running_var gets 0.9·1 + 0.1·(a−b)²/2 (the unbiased one, twice the biased), as torch."""
+    layer, _, reference, _ = bn_pair(dtype, channels=3, affine=False)
+    a = np.array([1.0, -2.0, 4.0])
+    b = np.array([3.0, 2.0, -4.0])
+    x = np.stack([a, b]).reshape(1, 1, 2, 3).astype(dtype)
+    biased = ((a - b) / 2) ** 2
+    unbiased = (a - b) ** 2 / 2
+    y = layer.forward(x)
+    y_t = reference(torch.from_numpy(x.copy())).detach().numpy()
+
+    expected_y = (x - x.mean(axis=(0, 1, 2))) / np.sqrt(biased + layer.eps)
+    assert_close("output (biased variance)", y, expected_y.astype(dtype), dtype)
+    assert_close("output vs torch", y, y_t, dtype)
+    running_var = layer.buffers["running_var"]
+    assert_close("running_var (unbiased)", running_var,
+                 (0.9 + 0.1 * unbiased).astype(dtype), dtype)
+    assert_close("running_var vs torch", running_var,
+                 reference.buffers["running_var"].value(), dtype)
+    assert_differ(running_var, 0.9 + 0.1 * biased, 0.5, "running_var used the biased var")
+    assert_close("running_mean", layer.buffers["running_mean"],
+                 (0.1 * (a + b) / 2).astype(dtype), dtype)
+
+
+def test_batch_norm_momentum_extremes():
+    """momentum 0 freezes the running statistics; momentum 1 replaces them by the batch's."""
+    rng = case_rng(SEED, "test_blocks-momentum")
+    x = rng.standard_normal((3, 2, 2, 2)) * 2 + 1
+    frozen = BatchNorm2d(2, momentum=0.0, dtype=np.float64)
+    frozen.forward(x)
+    np.testing.assert_array_equal(frozen.buffers["running_mean"], np.zeros(2))
+    np.testing.assert_array_equal(frozen.buffers["running_var"], np.ones(2))
+    replaced = BatchNorm2d(2, momentum=1.0, dtype=np.float64)
+    replaced.forward(x)
+    np.testing.assert_allclose(replaced.buffers["running_mean"], x.mean(axis=(0, 1, 2)))
+    np.testing.assert_allclose(replaced.buffers["running_var"], x.var(axis=(0, 1, 2), ddof=1))
+
+
+# --------------------------------------------------------------------------- SE blocks
+BN = ["weight", "bias"]
+SE_NAMES = ["se.fc1.weight", "se.fc2.weight"]
+MAIN_NAMES = (["conv1.weight"] + [f"bn1.{n}" for n in BN] + ["conv2.weight"]
+              + [f"bn2.{n}" for n in BN] + SE_NAMES)
+PROJECTION_NAMES = ["shortcut.conv.weight"] + [f"shortcut.bn.{n}" for n in BN]
+STATS = ["running_mean", "running_var"]
+
+
+def block_buffers(prefixes: list[str]) -> list[str]:
+    return [f"{p}.{s}" for p in prefixes for s in STATS]
+
+
+NAME_CASES = [
+    pytest.param(lambda: SEBlock(16, 4, rng=0), ref_blocks.se_block_module,
+                 ["fc1.weight", "fc2.weight"], [], id="se_block"),
+    pytest.param(lambda: SEResNetBlock(8, 8, reduction=2, rng=0),
+                 ref_blocks.se_resnet_block_module, MAIN_NAMES, block_buffers(["bn1", "bn2"]),
+                 id="se_resnet-identity"),
+    pytest.param(lambda: SEResNetBlock(8, 8, stride=2, reduction=2, rng=0),
+                 ref_blocks.se_resnet_block_module, MAIN_NAMES + PROJECTION_NAMES,
+                 block_buffers(["bn1", "bn2", "shortcut.bn"]), id="se_resnet-stride2"),
+    pytest.param(lambda: SEResNetBlock(4, 8, reduction=2, rng=0),
+                 ref_blocks.se_resnet_block_module, MAIN_NAMES + PROJECTION_NAMES,
+                 block_buffers(["bn1", "bn2", "shortcut.bn"]), id="se_resnet-widen"),
+]
+
+
+@pytest.mark.parametrize(("make", "make_module", "params", "buffers"), NAME_CASES)
+def test_names_map_onto_the_seed_module(make, make_module, params, buffers):
+    """The NumPy block has exactly the readable names expected, and mapped through
+    ``torch_name`` they are the seed module's ``named_parameters()`` / ``named_buffers()``
+    (``num_batches_tracked`` aside), all of them, in the same order, with the same shapes
+    once the layout is converted."""
+    layer = make()
+    module = make_module(layer)
+    assert list(layer.params) == params
+    assert list(layer.buffers) == buffers
+    torch_params = dict(module.named_parameters())
+    torch_buffers = {n: b for n, b in module.named_buffers()
+                     if not n.endswith("num_batches_tracked")}
+    assert [ref_blocks.torch_name(n) for n in layer.params] == list(torch_params)
+    assert [ref_blocks.torch_name(n) for n in layer.buffers] == list(torch_buffers)
+    layouts = ref_blocks.layouts_of(layer)
+    torch_tensors = {**torch_params, **torch_buffers}
+    for name, array in {**layer.params, **layer.buffers}.items():
+        converted = torch.from_numpy(array)
+        if name in layouts:
+            converted = layouts[name].to_torch(converted)
+        target = torch_tensors[ref_blocks.torch_name(name)]
+        assert tuple(converted.shape) == tuple(target.shape), name
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_se_squeeze_path_carries_a_real_part_of_the_input_gradient(dtype):
+    """dx = dy·s (scale path) + the squeeze path's term. The squeeze term must be far above
+    the tolerance, so that the parity tests would notice it missing, and the sum must match
+    torch."""
+    # reduction 1 and 4 images: 32 bottleneck ReLU inputs, so the bottleneck (and with it the
+    # squeeze path) is never dead for a whole batch, whatever PARITY_SEED is.
+    layer = SEBlock(8, reduction=1, dtype=dtype, rng=case_rng(SEED, "test_blocks-se"))
+    rng = case_rng(SEED, f"test_blocks-se-{dtype}")
+    x = rng.standard_normal((4, 4, 4, 8)).astype(dtype)
+    dy = rng.standard_normal(x.shape).astype(dtype)
+    y, dx = numpy_step(layer, x, dy)
+    _, dx_t = torch_step(ref_blocks.se_block(layer), x, dy)
+    scale = y / x  # s broadcast over H, W (x has no zeros here)
+    floor = GRADIENT_GUARD * PARITY[dtype].atol
+    assert_differ(dx_t, dy * scale, floor, "torch: no squeeze-path term in dx")
+    assert_differ(dx, dy * scale, floor,
+                  "numpy: the squeeze path adds nothing to dx; is its gradient dropped?")
+    assert_close("input_grad", dx, dx_t, dtype, guard=True, tolerances=None)  # se_block: none
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_se_resnet_train_steps_then_eval(dtype):
+    """Three training steps (forward + backward, projection shortcut so three batch norms)
+    on both sides: every output, input gradient, parameter gradient and running statistic
+    matches after each. Then eval on both sides: the same input gives an output clearly
+    different from the train-mode one (the mode reaches every batch norm), matching torch,
+    and the running statistics stay put."""
+    layer = SEResNetBlock(4, 8, stride=2, reduction=1, dtype=dtype,
+                          rng=case_rng(SEED, "test_blocks-resnet"))
+    rng = case_rng(SEED, f"test_blocks-resnet-{dtype}")
+    for value in layer.params.values():  # BN γ = 1, β = 0 would hide swapped parameters
+        if np.all(value == value.flat[0]):
+            value += rng.standard_normal(value.shape).astype(dtype) * 0.5
+    module = ref_blocks.se_resnet_block_module(layer)
+    reference = ref_blocks.se_resnet_block(layer, module)
+    onednn = torch.backends.mkldnn.enabled
+    tolerances = RESNET_TOLERANCES
+
+    def both(x: np.ndarray, dy: np.ndarray, what: str) -> tuple[np.ndarray, np.ndarray]:
+        y, dx = numpy_step(layer, x, dy)
+        y_t, dx_t = torch_step(reference, x, dy)
+        assert_close(f"{what} output", y, y_t, dtype, tolerances=tolerances)
+        assert_close(f"{what} input_grad", dx, dx_t, dtype, guard=True,
+                     tolerances=tolerances)
+        for name, link in reference.params.items():
+            assert_close(f"{what} grad[{name}]", layer.grads[name], link.grad(), dtype,
+                         guard=True, tolerances=tolerances)
+        for name, link in reference.buffers.items():
+            assert_close(f"{what} {name}", layer.buffers[name], link.value(), dtype,
+                         tolerances=tolerances)
+        assert torch.backends.mkldnn.enabled == onednn, "the reference left oneDNN switched"
+        return y, y_t
+
+    for step in range(3):
+        x = (rng.standard_normal((2, 6, 6, 4)) * 2 + 1).astype(dtype)
+        y_train, y_train_t = both(x, rng.standard_normal((2, 3, 3, 8)).astype(dtype),
+                                  f"step {step}")
+    frozen = {name: value.copy() for name, value in layer.buffers.items()}
+
+    layer.eval()
+    module.eval()
+    assert not any(sub.training for _, sub in layer.named_layers())
+    y_eval, y_eval_t = both(x, rng.standard_normal((2, 3, 3, 8)).astype(dtype), "eval")
+    assert_differ(y_train, y_eval, 0.1, "numpy: eval output equals train output")
+    assert_differ(y_train_t, y_eval_t, 0.1, "torch: eval output equals train output")
+    for name, value in layer.buffers.items():
+        np.testing.assert_array_equal(value, frozen[name], err_msg=f"eval changed {name}")
