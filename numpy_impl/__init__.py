@@ -10,18 +10,24 @@ from numpy_impl.conv import Conv2D
 from numpy_impl.initializers import INITIALIZERS, as_generator, get_initializer, initialize
 from numpy_impl.linear import Linear
 from numpy_impl.losses import CrossEntropyLoss, MSELoss, SoftmaxCrossEntropyLoss
+from numpy_impl.model import Sequential
 from numpy_impl.normalization import BatchNorm2d
+from numpy_impl.optim import SGD, Adam, Optimizer
 from numpy_impl.pooling import GlobalAvgPool2D, Pool2D
 from numpy_impl.reshape import Flatten
 from numpy_impl.softmax import LogSoftmax, Softmax
+from numpy_impl.training import History, accuracy, batch_indices, evaluate, fit, train_step
 
 __all__ = [
     "INITIALIZERS",
+    "SGD",
+    "Adam",
     "BatchNorm2d",
     "Conv2D",
     "CrossEntropyLoss",
     "Flatten",
     "GlobalAvgPool2D",
+    "History",
     "Identity",
     "Layer",
     "LeakyReLU",
@@ -29,15 +35,22 @@ __all__ = [
     "LogSoftmax",
     "Loss",
     "MSELoss",
+    "Optimizer",
     "Pool2D",
     "ReLU",
     "SEBlock",
     "SEResNetBlock",
+    "Sequential",
     "Sigmoid",
     "Softmax",
     "SoftmaxCrossEntropyLoss",
     "Tanh",
+    "accuracy",
     "as_generator",
+    "batch_indices",
+    "evaluate",
+    "fit",
     "get_initializer",
     "initialize",
+    "train_step",
 ]
