@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh machine:
 #   make check   the main job: every layer against torch, report in reports/parity/
 #   make test    the test suite (parity, finite differences, errors, benchmarks once)
+#   make bench   the benchmark report in benchmarks/results/ (a few minutes)
 # Both create .venv on first use and install the project into it (CPU torch wheel).
 
 PYTHON ?= python3
@@ -21,6 +22,9 @@ check: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/parity bench
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache .hypothesis

@@ -1,5 +1,6 @@
 """``parity``: the command-line entry point.
 
+``parity bench`` times the benchmark suites and writes the report (see ``benchmarks/``).
 ``parity check`` runs every registry pair over its sample configs, dtypes and impl paths —
 against torch, against float64 finite differences, and loop path against vectorized path —
 prints one table per layer, writes the same as Markdown and JSON, and exits 1 on any
@@ -26,6 +27,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from benchmarks import cli as bench_cli
 from parity_tests import registry
 from parity_tests.harness import (
     CaseResult,
@@ -236,6 +238,11 @@ def parser() -> argparse.ArgumentParser:
                        help="folder for parity.md and parity.json (default reports/parity)")
     check.add_argument("--no-progress", action="store_true", help="no progress bar")
     check.add_argument("--list", action="store_true", help="list layers and configs, then exit")
+    bench = commands.add_parser(
+        "bench", help="time loop vs vectorized vs torch; Markdown + PNG report",
+        description="Run the pytest-benchmark suites in a subprocess with pinned threads and "
+                    "write report.md, report.png and the JSON to --out.")
+    bench_cli.add_arguments(bench)
     return root
 
 
@@ -250,6 +257,8 @@ def list_registry() -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     torch.set_num_threads(1)
     args = parser().parse_args(argv)
+    if args.command == "bench":
+        return bench_cli.run(args)
     if args.command == "check":
         if args.list:
             return list_registry()

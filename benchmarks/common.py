@@ -1,0 +1,486 @@
+"""What every benchmark suite shares: cases, variants, the check-before-time step, FLOPs.
+
+A :class:`Case` is one layer × size × dtype × step (``fwd``, ``bwd`` or ``fwd+bwd``): one
+pytest-benchmark group. Its variants are
+
+- ``loop`` and ``vectorized``: the NumPy layer's two paths (``vectorized`` is the only
+  path of a layer that has just one);
+- ``torch``: the stock torch module in NCHW, and ``torch_cl``: the same in
+  ``channels_last``, torch's fast CPU layout (images only).
+
+:func:`run_benchmark` builds one variant, CHECKS it once against the project's torch
+reference (:mod:`torch_ref`) with :func:`parity_tests.harness.compare` at the parity
+tolerances — output, input gradient, every parameter gradient and buffer — and only then
+times it, so a fast wrong answer never reaches the report. Loop paths that would take
+minutes run on the first ``loop_keep`` rows/images; the time is scaled linearly and the
+factor goes into ``extra_info`` (the report says "scaled from 64 of 4096 rows").
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from numpy_impl.base import Layer
+from parity_tests.harness import Comparison, compare
+from parity_tests.tolerances import Tolerance, parity_tolerance
+from torch_ref.base import Reference
+
+VARIANTS = ("loop", "vectorized", "torch", "torch_cl")
+NUMPY_VARIANTS = ("loop", "vectorized")
+DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+SEED = 0
+
+
+# --------------------------------------------------------------------------- cases
+@dataclass(frozen=True)
+class Subset:
+    """The loop path timed on the first ``keep`` of ``total`` rows/images, scaled linearly."""
+
+    keep: int
+    total: int
+    unit: str
+
+    @property
+    def scale(self) -> float:
+        return self.total / self.keep
+
+    def describe(self) -> str:
+        return f"scaled from {self.keep} of {self.total} {self.unit}"
+
+
+@dataclass
+class Case:
+    """One benchmark group: a layer at one size, dtype and step, and how to build each side.
+
+    ``build(impl, dtype, rng)`` makes the NumPy layer (``impl`` None for single-path layers);
+    ``reference(layer)`` is the project's torch reference (NumPy layouts in and out), used
+    for the check; ``torch_module(layer)`` is the stock NCHW torch module with the layer's
+    weights copied in, the thing that is timed. ``flops(n)`` is the useful floating-point
+    work of one timed call on ``n`` rows/images (conv and linear only).
+    """
+
+    layer: str
+    step: str
+    size: str
+    label: str
+    dtype: np.dtype
+    shape: tuple[int, ...]
+    build: Callable[[str | None, np.dtype, np.random.Generator], Layer]
+    reference: Callable[[Layer], Reference]
+    torch_module: Callable[[Layer], nn.Module]
+    variants: tuple[str, ...]
+    flops: Callable[[int], float] | None = None
+    loop_keep: int | None = None
+    unit: str = "images"
+    #: How many positions each parameter gradient sums over (N for linear, N·OH·OW for a
+    #: conv, N·H·W for batch norm and the blocks): sets the float32 check slack below.
+    sum_terms: int | None = None
+    #: The same for the OUTPUT, where a deep block's convolutions accumulate in sequence.
+    output_terms: int | None = None
+    #: ReLUs deep inside (the SE-ResNet block): see :func:`compare_kinked`.
+    relu_kinks: bool = False
+    notes: dict[str, str] = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # what pytest-benchmark writes into the JSON's params
+        return f"Case({self.group!r})"
+
+    @property
+    def images(self) -> bool:
+        return len(self.shape) == 4
+
+    @property
+    def group(self) -> str:
+        return f"{self.layer} {self.step} | {self.label} | {self.dtype.name}"
+
+    @property
+    def id(self) -> str:
+        return f"{self.layer}-{self.step}-{self.size}-{self.dtype.name}"
+
+    def subset(self, variant: str) -> Subset | None:
+        if variant == "loop" and self.loop_keep is not None and self.loop_keep < self.shape[0]:
+            return Subset(self.loop_keep, self.shape[0], self.unit)
+        return None
+
+    def tolerance(self, tensor: str, expected: np.ndarray) -> Tolerance:
+        """The parity tolerance, except float32 parameter gradients summed over many
+        positions (see :func:`summed_gradient_tolerance`)."""
+        base = parity_tolerance(self.dtype, None)
+        if self.dtype != np.float32 or not expected.size:
+            return base
+        if self.sum_terms and tensor.startswith("grad["):
+            return summed_gradient_tolerance(base, self.sum_terms, expected)
+        if self.output_terms and tensor == "output":
+            return summed_gradient_tolerance(base, self.output_terms, expected, "output")
+        return base
+
+    def rng(self, purpose: str) -> np.random.Generator:
+        return np.random.default_rng([SEED, zlib.crc32(f"{self.group}|{purpose}".encode())])
+
+
+#: Slack factor on the expected float32 rounding of a length-M sum, √M·ε·max|ref|.
+SUM_SLACK = 4.0
+
+
+def summed_gradient_tolerance(
+    base: Tolerance, terms: int, expected: np.ndarray, what: str = "gradient",
+) -> Tolerance:
+    """The float32 check tolerance of a parameter gradient that sums ``terms`` products.
+
+    The registry's parity cases are small; at benchmark sizes a weight or bias gradient sums
+    up to N·OH·OW = 25,088 float32 products, and summation order (BLAS blocking vs oneDNN)
+    alone moves the result by ~√M·ε·max|ref| (observed: 3e-3 on a max of 590, i.e. 60×
+    over the 1.3e-6 rtol). So atol = 4·√M·ε₃₂·max|ref|: ~2e-5 relative to the tensor's
+    largest entry at M = 25,088, still far below any real backward bug (O(1) relative).
+    """
+    scale = float(np.max(np.abs(expected)))
+    eps = float(np.finfo(np.float32).eps)
+    atol = max(base.atol, SUM_SLACK * np.sqrt(terms) * eps * scale)
+    return Tolerance(rtol=base.rtol, atol=atol,
+                     reason=f"float32 {what} summed over M={terms} terms: "
+                            f"atol = {SUM_SLACK:g}·√M·ε·max|ref|")
+
+
+#: Largest relative L2 error ‖a − e‖ / ‖e‖ allowed for a float32 gradient through ReLU kinks.
+KINK_REL_L2 = 1e-2
+KINK_REASON = ("float32 gradient through ReLU kinks: relative L2 error; the elementwise "
+               "check runs in float64 on the same code path")
+
+
+def compare_kinked(tensor: str, actual: np.ndarray | None, expected: np.ndarray
+                   ) -> Comparison:
+    """A float32 gradient of a block with ReLUs inside, compared in relative L2 norm.
+
+    At benchmark sizes (half a million activations) a few pre-activations always lie within
+    float32 rounding of 0, and NumPy, torch's native and torch's oneDNN kernels each round
+    them to their own side: the gradient of those elements flips between 0 and dy, moving
+    the input gradient by O(1) at a handful of elements and every parameter gradient by
+    ~1 %. No elementwise tolerance separates that from a bug, so for these tensors the
+    float32 check asks ‖a − e‖ / ‖e‖ ≤ 1e-2 (observed 2–3e-3, one or two flips), and
+    :func:`prepare_numpy` adds the elementwise check of the same code path in float64,
+    where nothing flips, at the full parity tolerance.
+    """
+    tolerance = Tolerance(rtol=KINK_REL_L2, atol=0.0, reason=KINK_REASON)
+    expected = np.asarray(expected)
+    result = Comparison(tensor, ok=False, tolerance=tolerance, shape=tuple(expected.shape))
+    if actual is None or actual.shape != expected.shape or actual.dtype != expected.dtype:
+        result.problem = (f"expected {expected.dtype}{expected.shape}, got "
+                          f"{None if actual is None else (actual.dtype, actual.shape)}")
+        return result
+    a, e = actual.astype(np.float64), expected.astype(np.float64)
+    if not np.isfinite(a).all():
+        result.problem = "non-finite values"
+        result.headroom = float("inf")
+        return result
+    scale = float(np.linalg.norm(e))
+    rel = float(np.linalg.norm(a - e)) / scale if scale else float(np.linalg.norm(a))
+    result.max_abs = float(np.max(np.abs(a - e), initial=0.0))
+    result.reference_scale = float(np.max(np.abs(e), initial=0.0))
+    result.headroom = rel / KINK_REL_L2
+    result.ok = rel <= KINK_REL_L2 and scale > 0
+    result.problem = "" if result.ok else f"relative L2 error {rel:.2e} > {KINK_REL_L2:g}"
+    return result
+
+
+def params(cases: list[Case]) -> list[Any]:
+    """``pytest.mark.parametrize`` values (case, variant) with readable ids."""
+    import pytest
+
+    return [pytest.param(case, variant, id=f"{case.id}-{variant}")
+            for case in cases for variant in case.variants]
+
+
+def spread_constants(layer: Layer, rng: np.random.Generator) -> None:
+    """A constant parameter (zero bias, unit batch-norm scale) cannot reveal a backward that
+    drops or swaps it, so spread it out (as :func:`parity_tests.harness.prepare` does)."""
+    for value in layer.params.values():
+        if value.size and np.all(value == value.flat[0]):
+            value += rng.standard_normal(value.shape).astype(value.dtype) * 0.5
+
+
+# --------------------------------------------------------------------------- data
+@dataclass
+class Prepared:
+    """A variant ready to time: ``run`` is the timed call, ``check`` what it was checked on."""
+
+    run: Callable[[], object]
+    comparisons: list[Comparison]
+    subset: Subset | None
+    n: int
+
+
+def make_layer(case: Case, variant: str) -> Layer:
+    impl = variant if variant in NUMPY_VARIANTS else "vectorized"
+    layer = case.build(impl, case.dtype, case.rng("weights"))
+    spread_constants(layer, case.rng("spread"))
+    return layer
+
+
+def make_input(case: Case, subset: Subset | None) -> np.ndarray:
+    x = case.rng("input").standard_normal(case.shape).astype(case.dtype)
+    return np.ascontiguousarray(x[: subset.keep]) if subset else x
+
+
+def make_upstream(case: Case, out_shape: tuple[int, ...]) -> np.ndarray:
+    """The random upstream gradient for the FULL batch, cut to ``out_shape``'s batch: the
+    loop's subset sees the first rows of the very gradient the other variants see."""
+    full = (case.shape[0], *out_shape[1:])
+    dy = case.rng("upstream").standard_normal(full).astype(case.dtype)
+    return np.ascontiguousarray(dy[: out_shape[0]])
+
+
+def to_torch(array: np.ndarray, images: bool, channels_last: bool = False) -> torch.Tensor:
+    """A fresh leaf tensor: NHWC → NCHW (contiguous or channels_last) for images."""
+    tensor = torch.from_numpy(array)
+    if not images:
+        return tensor.clone()
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    return tensor.permute(0, 3, 1, 2).clone(memory_format=fmt)
+
+
+def to_numpy(tensor: torch.Tensor, images: bool) -> np.ndarray:
+    tensor = tensor.detach()
+    if images and tensor.dim() == 4:
+        tensor = tensor.permute(0, 2, 3, 1)
+    return tensor.contiguous().numpy()
+
+
+# --------------------------------------------------------------------------- check
+def reference_tensors(
+    case: Case, reference: Reference, x: np.ndarray, layer: Layer | None,
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Output, input gradient, parameter gradients and buffers from the torch reference,
+    and the upstream gradient used."""
+    x_t = torch.from_numpy(x.copy()).requires_grad_(case.step != "fwd")
+    y = reference(x_t)
+    tensors = {"output": y.detach().numpy()}
+    dy = make_upstream(case, tuple(y.shape))
+    if case.step != "fwd":
+        y.backward(torch.from_numpy(dy))
+        assert x_t.grad is not None
+        tensors["input_grad"] = x_t.grad.numpy()
+        for name, link in reference.params.items():
+            grad = link.grad()
+            tensors[f"grad[{name}]"] = grad if grad is not None else np.zeros_like(link.value())
+    for name, link in reference.buffers.items():
+        tensors[f"buffer[{name}]"] = link.value()
+    return tensors, dy
+
+
+def compare_all(
+    case: Case, actual: dict[str, np.ndarray], expected: dict[str, np.ndarray],
+) -> list[Comparison]:
+    """:func:`parity_tests.harness.compare` per tensor, gradients guarded (the reference
+    gradient must be far above the tolerance, so zeros could not pass)."""
+    comparisons = []
+    for name, value in expected.items():
+        is_gradient = name == "input_grad" or name.startswith("grad[")
+        if is_gradient and case.relu_kinks and case.dtype == np.float32:
+            comparisons.append(compare_kinked(name, actual.get(name), value))
+            continue
+        tolerance = case.tolerance(name, value)
+        comparisons.append(compare(name, actual.get(name), value, tolerance, guard=is_gradient))
+    return comparisons
+
+
+def assert_checked(case: Case, variant: str, comparisons: list[Comparison]) -> None:
+    failing = [c for c in comparisons if not c.ok]
+    if failing:
+        details = "\n".join(c.describe() for c in failing)
+        raise AssertionError(
+            f"{case.group} [{variant}] disagrees with the torch reference; not timing it\n"
+            f"{details}"
+        )
+
+
+def check_numpy(case: Case, variant: str, subset: Subset | None
+                ) -> tuple[Layer, np.ndarray, np.ndarray, list[Comparison]]:
+    """The NumPy variant's layer, input, upstream gradient and its comparisons with the
+    torch reference (one forward and backward on each side)."""
+    layer = make_layer(case, variant)
+    reference = case.reference(layer)  # before NumPy runs: buffers still fresh
+    x = make_input(case, subset)
+    expected, dy = reference_tensors(case, reference, x, layer)
+    tensors = {"output": layer.forward(x)}
+    if case.step != "fwd":
+        tensors["input_grad"] = layer.backward(dy)
+        for name in layer.params:
+            tensors[f"grad[{name}]"] = layer.grads.get(name)
+    for name, value in layer.buffers.items():
+        tensors[f"buffer[{name}]"] = value.copy()
+    return layer, x, dy, compare_all(case, tensors, expected)
+
+
+def prepare_numpy(case: Case, variant: str) -> Prepared:
+    """Build the NumPy variant, run it once against the torch reference, return the timed
+    call (which reuses the checked layer and data)."""
+    subset = case.subset(variant)
+    layer, x, dy, comparisons = check_numpy(case, variant, subset)
+    if case.relu_kinks and case.dtype == np.float32:
+        # The elementwise witness of this code path (see compare_kinked): float64.
+        twin = replace(case, dtype=np.dtype(np.float64))
+        for comparison in check_numpy(twin, variant, subset)[3]:
+            comparison.tensor = f"float64 {comparison.tensor}"
+            comparisons.append(comparison)
+    assert_checked(case, variant, comparisons)
+
+    run: Callable[[], object]
+    if case.step == "fwd":
+        def run() -> object:
+            return layer.forward(x)
+    elif case.step == "bwd":
+        # The layer keeps the cache of the checked forward pass: time the backward alone.
+        def run() -> object:
+            return layer.backward(dy)
+    else:
+        def run() -> object:
+            layer.forward(x)
+            return layer.backward(dy)
+    return Prepared(run, comparisons, subset, x.shape[0])
+
+
+def torch_runner(
+    module: nn.Module, x_t: torch.Tensor, dy_t: torch.Tensor, step: str,
+) -> Callable[[], tuple[torch.Tensor, torch.Tensor | None]]:
+    """The timed torch call: ``fwd`` under ``no_grad``; ``bwd`` autograd of a kept graph
+    (``retain_graph``); ``fwd+bwd`` forward then ``backward`` with fresh ``.grad``s."""
+    weights = [p for p in module.parameters() if p.requires_grad]
+    if step == "fwd":
+        def forward() -> tuple[torch.Tensor, None]:
+            with torch.no_grad():
+                return module(x_t), None
+        return forward
+    x_t.requires_grad_(True)
+    if step == "bwd":
+        y = module(x_t)
+
+        def backward() -> tuple[torch.Tensor, torch.Tensor]:
+            grads = torch.autograd.grad(y, [x_t, *weights], dy_t, retain_graph=True)
+            return y, grads[0]
+        return backward
+
+    def forward_backward() -> tuple[torch.Tensor, torch.Tensor | None]:
+        x_t.grad = None
+        for weight in weights:
+            weight.grad = None
+        y = module(x_t)
+        y.backward(dy_t)
+        return y, x_t.grad
+    return forward_backward
+
+
+def prepare_torch(case: Case, variant: str) -> Prepared:
+    """The stock torch module (NCHW or channels_last), checked against the reference (so a
+    wrong weight copy or layout cannot slip through), and its timed call."""
+    layer = make_layer(case, variant)
+    reference = case.reference(layer)
+    module = case.torch_module(layer)
+    channels_last = variant == "torch_cl"
+    if channels_last:
+        module = module.to(memory_format=torch.channels_last)
+    x = make_input(case, None)
+    expected, dy = reference_tensors(case, reference, x, layer)
+    x_t = to_torch(x, case.images, channels_last)
+    dy_t = to_torch(dy, case.images, channels_last)
+    run = torch_runner(module, x_t, dy_t, case.step)
+    y, dx = run()
+    if channels_last:
+        assert y.is_contiguous(memory_format=torch.channels_last), (
+            f"{case.group}: torch_cl output is not channels_last")
+    tensors = {"output": to_numpy(y, case.images)}
+    if dx is not None:
+        tensors["input_grad"] = to_numpy(dx, case.images)
+    wanted = {k: v for k, v in expected.items() if k in ("output", "input_grad")}
+    comparisons = compare_all(case, tensors, wanted)
+    assert_checked(case, variant, comparisons)
+    return Prepared(run, comparisons, None, x.shape[0])
+
+
+def run_benchmark(benchmark: Any, case: Case, variant: str) -> None:
+    """Check the variant, label it (group, extra_info), then time it."""
+    prepared = (prepare_numpy if variant in NUMPY_VARIANTS else prepare_torch)(case, variant)
+    benchmark.group = case.group
+    info = benchmark.extra_info
+    info.update(
+        layer=case.layer, step=case.step, size=case.size, label=case.label,
+        dtype=case.dtype.name, variant=variant, scale=1.0, subset=None,
+        check_headroom=max((c.headroom for c in prepared.comparisons), default=0.0),
+        checked=[c.tensor for c in prepared.comparisons],
+        check_tolerance=str(parity_tolerance(case.dtype, None)),
+    )
+    base = parity_tolerance(case.dtype, None)
+    loosened = {
+        c.tensor: (f"relative L2 <= {KINK_REL_L2:g}" if c.tolerance.reason == KINK_REASON
+                   else str(c.tolerance)) + f" ({c.tolerance.reason})"
+        for c in prepared.comparisons
+        if c.tolerance != base and not c.tensor.startswith("float64 ")
+    }
+    if loosened:
+        info["check_loosened"] = loosened
+    if prepared.subset is not None:
+        info["scale"] = prepared.subset.scale
+        info["subset"] = prepared.subset.describe()
+    if case.flops is not None:
+        info["flops"] = float(case.flops(prepared.n))
+    info.update(case.notes)
+    benchmark(prepared.run)
+
+
+# --------------------------------------------------------------------------- FLOPs
+def conv_flops(
+    n: int, out_hw: tuple[int, int], kernel: tuple[int, int], c_in: int, c_out: int, step: str,
+) -> float:
+    """2·N·OH·OW·kh·kw·C_in·C_out multiply-adds forward; backward (dW and dX) is twice that."""
+    forward = 2.0 * n * out_hw[0] * out_hw[1] * kernel[0] * kernel[1] * c_in * c_out
+    return forward * {"fwd": 1, "bwd": 2, "fwd+bwd": 3}[step]
+
+
+def linear_flops(n: int, f_in: int, f_out: int, step: str) -> float:
+    forward = 2.0 * n * f_in * f_out
+    return forward * {"fwd": 1, "bwd": 2, "fwd+bwd": 3}[step]
+
+
+# --------------------------------------------------------------------------- environment
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def environment_info(threads: int) -> dict[str, Any]:
+    """Machine, versions, BLAS pools and thread settings, for the report."""
+    from threadpoolctl import threadpool_info
+
+    pools = [
+        {key: pool.get(key) for key in ("user_api", "internal_api", "version", "num_threads",
+                                        "threading_layer", "architecture", "filepath")}
+        for pool in threadpool_info()
+    ]
+    return {
+        "threads": threads,
+        "cpu_model": cpu_model(),
+        "logical_cores": os.cpu_count(),
+        "affinity_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+        else None,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "torch_mkldnn": bool(torch.backends.mkldnn.is_available()),
+        "threadpools": pools,
+        "env": {k: v for k, v in os.environ.items()
+                if k.endswith(("_NUM_THREADS", "_MAXIMUM_THREADS")) or k == "PARITY_BENCH_THREADS"},
+    }

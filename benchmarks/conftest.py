@@ -1,0 +1,44 @@
+"""Benchmark session set-up: threads pinned BEFORE NumPy and torch are imported.
+
+``PARITY_BENCH_THREADS`` (default 1) goes into every BLAS/OpenMP variable first; then
+``threadpoolctl`` caps any BLAS/OpenMP pool already loaded (a plugin may have imported NumPy
+before this file) and ``torch.set_num_threads`` sets torch's intra-op pool. The machine,
+versions and thread count are written into the pytest-benchmark JSON (``machine_info``),
+where the report reads them.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from benchmarks.threads import pin_environment
+
+#: Whether something imported NumPy before the variables could be set (threadpoolctl then
+#: still caps its BLAS; recorded in the JSON).
+NUMPY_PREIMPORTED = "numpy" in sys.modules
+THREADS = pin_environment()
+
+import numpy  # noqa: E402, F401  (loaded under the pinned variables)
+import torch  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+_LIMITS = threadpool_limits(limits=THREADS)  # kept alive for the whole session
+torch.set_num_threads(THREADS)
+
+
+def pytest_report_header(config) -> str:
+    from benchmarks.common import environment_info
+
+    info = environment_info(THREADS)
+    blas = ", ".join(f"{b['internal_api']} {b['version']} ({b['num_threads']} thr)"
+                     for b in info["threadpools"])
+    return (f"parity bench: {THREADS} thread(s) (PARITY_BENCH_THREADS); "
+            f"torch threads {torch.get_num_threads()}; pools: {blas}")
+
+
+def pytest_benchmark_update_machine_info(config, machine_info) -> None:
+    from benchmarks.common import environment_info
+
+    info = environment_info(THREADS)
+    info["numpy_preimported"] = NUMPY_PREIMPORTED
+    machine_info["parity"] = info

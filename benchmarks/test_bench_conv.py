@@ -1,0 +1,81 @@
+"""Conv2D forward and forward+backward: loop, vectorized (im2col), torch NCHW and
+channels_last. FLOPs per call go into ``extra_info`` (the report shows GFLOP/s)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from torch import nn
+
+from benchmarks.common import DTYPES, Case, conv_flops, params, run_benchmark
+from numpy_impl.conv import Conv2D
+from torch_ref.base import HWIO_TO_OIHW, linked_module
+from torch_ref.conv import conv2d
+
+
+@dataclass(frozen=True)
+class ConvSize:
+    n: int
+    hw: int
+    c_in: int
+    c_out: int
+    k: int
+    s: int
+    p: int
+
+    @property
+    def out_hw(self) -> tuple[int, int]:
+        side = (self.hw + 2 * self.p - self.k) // self.s + 1
+        return side, side
+
+    @property
+    def id(self) -> str:
+        return (f"n{self.n}-{self.hw}x{self.hw}-{self.c_in}to{self.c_out}"
+                f"-k{self.k}s{self.s}p{self.p}")
+
+    @property
+    def label(self) -> str:
+        return (f"N={self.n} {self.hw}x{self.hw} {self.c_in}->{self.c_out} "
+                f"k{self.k} s{self.s} p{self.p}")
+
+
+SIZES = (ConvSize(32, 28, 16, 32, 3, 1, 1), ConvSize(64, 32, 3, 64, 3, 2, 1))
+STEPS = ("fwd", "fwd+bwd")
+
+
+def builder(size: ConvSize):
+    def build(impl: str | None, dtype: np.dtype, rng: np.random.Generator) -> Conv2D:
+        return Conv2D(size.c_in, size.c_out, size.k, stride=size.s, padding=size.p,
+                      dtype=dtype, rng=rng, impl=impl or "vectorized")
+    return build
+
+
+def torch_module(layer: Conv2D) -> nn.Module:
+    module = nn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size,
+                       stride=layer.stride, padding=layer.padding, bias=layer.use_bias)
+    linked_module(layer, module, layouts={"weight": HWIO_TO_OIHW})
+    return module
+
+
+def flops(size: ConvSize, step: str):
+    return lambda n: conv_flops(n, size.out_hw, (size.k, size.k), size.c_in, size.c_out, step)
+
+
+def cases() -> list[Case]:
+    return [
+        Case(
+            layer="conv2d", step=step, size=size.id, label=size.label, dtype=dtype,
+            shape=(size.n, size.hw, size.hw, size.c_in), build=builder(size),
+            reference=conv2d, torch_module=torch_module,
+            variants=("loop", "vectorized", "torch", "torch_cl"), flops=flops(size, step),
+            sum_terms=size.n * size.out_hw[0] * size.out_hw[1],
+        )
+        for dtype in DTYPES for size in SIZES for step in STEPS
+    ]
+
+
+@pytest.mark.parametrize(("case", "variant"), params(cases()))
+def test_conv2d(benchmark, case, variant):
+    run_benchmark(benchmark, case, variant)

@@ -1,0 +1,47 @@
+"""Softmax backward: the Jacobian loop, the vectorized form and torch autograd.
+
+The loop builds a C×C Jacobian per row (O(C²)); at C = 1000 it is timed on the first 64
+rows and scaled to the full batch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from torch import nn
+
+from benchmarks.common import DTYPES, Case, params, run_benchmark
+from numpy_impl.softmax import Softmax
+from torch_ref.base import linked_module
+from torch_ref.softmax import softmax
+
+SIZES = ((256, 10), (256, 1000), (4096, 10), (4096, 1000))
+#: Rows the Jacobian loop runs on when C is large (one row is a C×C matrix).
+LOOP_ROWS = 64
+
+
+def build(impl: str | None, dtype: np.dtype, rng: np.random.Generator) -> Softmax:
+    return Softmax(impl=impl or "vectorized")
+
+
+def torch_module(layer: Softmax) -> nn.Module:
+    module = nn.Softmax(dim=-1)
+    linked_module(layer, module)
+    return module
+
+
+def cases() -> list[Case]:
+    return [
+        Case(
+            layer="softmax", step="bwd", size=f"{rows}x{cols}", label=f"{rows}x{cols}",
+            dtype=dtype, shape=(rows, cols), build=build, reference=softmax,
+            torch_module=torch_module, variants=("loop", "vectorized", "torch"),
+            loop_keep=LOOP_ROWS if cols >= 1000 else None, unit="rows",
+        )
+        for dtype in DTYPES for rows, cols in SIZES
+    ]
+
+
+@pytest.mark.parametrize(("case", "variant"), params(cases()))
+def test_softmax(benchmark, case, variant):
+    run_benchmark(benchmark, case, variant)
