@@ -25,7 +25,7 @@ if str(ROOT) not in sys.path:  # run from a checkout without `pip install -e .`
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from parity_tests.test_training import (  # noqa: E402
+from parity_tests.training_parity import (  # noqa: E402
     FLOAT32_DRIFT,
     FLOAT32_PARAM_RTOL,
     FLOAT64_LOSS_RTOL,

@@ -13,289 +13,45 @@
 3. **Real data**: scikit-learn's bundled digits, a fixed stratified 75/25 split, pixels
    scaled to [0, 1]: the MLP reaches ≥ 95 % and the CNN ≥ 97 % test accuracy.
 
-The helpers (:func:`torch_twin`, :func:`run_trajectories`, :func:`digits`, the model
-builders) are public: ``examples/train_digits.py`` uses them.
+The helpers live in :mod:`parity_tests.training_parity` (shared with
+``examples/train_digits.py``) and the torch twin in :mod:`torch_ref.model`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from functools import cache
-from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from numpy_impl.activations import Identity, ReLU, Sigmoid, Tanh
-from numpy_impl.base import Layer
-from numpy_impl.blocks import SEBlock
-from numpy_impl.conv import Conv2D
+from numpy_impl.activations import ReLU
 from numpy_impl.linear import Linear
 from numpy_impl.losses import MSELoss, SoftmaxCrossEntropyLoss
 from numpy_impl.model import Sequential
-from numpy_impl.normalization import BatchNorm2d
-from numpy_impl.optim import SGD, Adam, Optimizer
-from numpy_impl.pooling import GlobalAvgPool2D, Pool2D
-from numpy_impl.reshape import Flatten
-from numpy_impl.training import History, accuracy, batch_indices, evaluate, fit, train_step
-from torch_ref.base import TensorLink, link_tensors, torch_dtype
-from torch_ref.blocks import layouts_of, renames, se_block_module
-from torch_ref.normalization import batch_norm2d_module
-
-torch.set_num_threads(1)
-
-F32, F64 = np.dtype(np.float32), np.dtype(np.float64)
-
-#: Float64 trajectories: the loss at every step, relative.
-FLOAT64_LOSS_RTOL = 1e-10
-#: Float32 trajectories over 50 steps: max |L_numpy − L_torch| / |L_torch| over the steps.
-#: Measured on this machine (numpy 2 / OpenBLAS vs torch 2.13 CPU, 1 thread) for model and
-#: batch seeds 0-9: MLP worst 1.2e-6 (SGD) / 2.7e-7 (Adam), CNN worst 6.1e-6 / 9.5e-7; the
-#: bounds are ~8x the worst seed (see docs/training.md). The drift is round-off (other
-#: summation orders and FMA in the GEMMs and kernels) carried along by training, not a
-#: bug: a wrong update rule is off by 1e-3 .. 1 within a few steps.
-FLOAT32_DRIFT = {"mlp": 1e-5, "cnn": 5e-5}
-#: Float32 parameters after 50 steps, max |Δ| / max |p| per tensor: worst measured 2.3e-5
-#: (MLP + Adam, which turns tiny gradient differences into full-size steps).
-FLOAT32_PARAM_RTOL = 2e-4
-#: Parameters after 50 float64 steps: max |Δ| relative to the parameter's largest entry.
-FLOAT64_PARAM_RTOL = 1e-10
-
-TRAJECTORY_STEPS = 50
-BATCH_SIZE = 32
-
-
-# --------------------------------------------------------------------------- data
-@cache
-def digits(dtype: str = "float64") -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(x_train, x_test, y_train, y_test): scikit-learn's bundled 1,797 8×8 digits, pixels
-    / 16 → [0, 1], a fixed stratified 75/25 split (random_state=0): 1,347 / 450 samples.
-    x is (N, 64) in ``dtype``; y int64 labels. Reshape x to (N, 8, 8, 1) for the CNN."""
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    data = load_digits()
-    x = (data.data / 16.0).astype(dtype)
-    y = data.target.astype(np.int64)
-    x_train, x_test, y_train, y_test = train_test_split(
-        x, y, test_size=0.25, random_state=0, stratify=y
-    )
-    for array in (x_train, x_test, y_train, y_test):
-        array.setflags(write=False)
-    return x_train, x_test, y_train, y_test
-
-
-def as_images(x: np.ndarray) -> np.ndarray:
-    """(N, 64) → (N, 8, 8, 1) NHWC."""
-    return x.reshape(-1, 8, 8, 1)
-
-
-# --------------------------------------------------------------------------- models
-def mlp(dtype: np.dtype | type = np.float64, seed: int = 0) -> Sequential:
-    """64-32-16-10, ReLU, He-uniform hidden weights, Glorot output, zero biases; logits."""
-    rng = np.random.default_rng(seed)
-    return Sequential(
-        Linear(64, 32, weight_init="kaiming_uniform", dtype=dtype, rng=rng), ReLU(),
-        Linear(32, 16, weight_init="kaiming_uniform", dtype=dtype, rng=rng), ReLU(),
-        Linear(16, 10, dtype=dtype, rng=rng),
-    )
-
-
-def cnn(dtype: np.dtype | type = np.float64, seed: int = 0) -> Sequential:
-    """8×8×1 → Conv 3×3 (16, pad 1) → BN → ReLU → max-pool 2 → SE(16, r=4) → Flatten (256)
-    → Linear 10; logits.
-
-    The conv has no bias: batch norm subtracts the per-channel mean right after, so a conv
-    bias gets an exactly-zero gradient in exact arithmetic, i.e. pure round-off noise,
-    which Adam normalizes into ±lr steps. Such a parameter random-walks differently in
-    NumPy and torch (and drags the running mean with it), so it could not be compared.
-    """
-    rng = np.random.default_rng(seed)
-    return Sequential(
-        Conv2D(1, 16, 3, padding=1, bias=False, weight_init="kaiming_uniform", dtype=dtype,
-               rng=rng),
-        BatchNorm2d(16, dtype=dtype),
-        ReLU(),
-        Pool2D(2, mode="max"),
-        SEBlock(16, reduction=4, dtype=dtype, rng=rng),
-        Flatten(),
-        Linear(4 * 4 * 16, 10, dtype=dtype, rng=rng),
-    )
-
-
-# --------------------------------------------------------------------------- torch twin
-class ToNHWC(nn.Module):
-    """NCHW → NHWC, placed before ``nn.Flatten`` so it flattens in the NumPy Flatten's
-    (h, w, c) order and the next Linear's rows line up with the NumPy weight's."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.permute(0, 2, 3, 1)
-
-
-def torch_module(layer: Layer, images: bool) -> nn.Module:
-    """The stock torch module for one NumPy layer (NCHW while ``images``)."""
-    if isinstance(layer, Linear):
-        return nn.Linear(layer.in_features, layer.out_features, bias=layer.use_bias)
-    if isinstance(layer, Conv2D):
-        padding: Any = layer.padding
-        if padding == "same" and layer.stride != (1, 1):
-            padding = tuple((k - 1) // 2 for k in layer.kernel_size)
-        return nn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size,
-                         stride=layer.stride, padding=padding, bias=layer.use_bias)
-    if isinstance(layer, BatchNorm2d):
-        return batch_norm2d_module(layer)
-    if isinstance(layer, Pool2D):
-        if layer.mode == "max":
-            return nn.MaxPool2d(layer.kernel_size, layer.stride, layer.padding)
-        return nn.AvgPool2d(layer.kernel_size, layer.stride, layer.padding,
-                            count_include_pad=True)
-    if isinstance(layer, SEBlock):
-        return se_block_module(layer)
-    if isinstance(layer, GlobalAvgPool2D):
-        return nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())
-    if isinstance(layer, Flatten):
-        return nn.Sequential(ToNHWC(), nn.Flatten()) if images else nn.Flatten()
-    simple = {ReLU: nn.ReLU, Sigmoid: nn.Sigmoid, Tanh: nn.Tanh, Identity: nn.Identity}
-    if type(layer) in simple:
-        return simple[type(layer)]()
-    raise NotImplementedError(f"torch_twin: no torch module for {type(layer).__name__}")
-
-
-@dataclass
-class TorchTwin:
-    """A ``nn.Sequential`` twin of a NumPy ``Sequential`` with every tensor linked."""
-
-    module: nn.Sequential
-    params: dict[str, TensorLink]
-    buffers: dict[str, TensorLink]
-    images: bool
-
-    def __call__(self, x: np.ndarray) -> torch.Tensor:
-        """Run on a NumPy batch (NHWC images are permuted to NCHW on the way in)."""
-        t = torch.from_numpy(np.array(x))  # a writable copy (the digits arrays are read-only)
-        return self.module(t.permute(0, 3, 1, 2) if self.images else t)
-
-
-def torch_twin(model: Sequential, images: bool) -> TorchTwin:
-    """Stock torch modules in a ``nn.Sequential`` (NCHW inside), the NumPy model's
-    parameters and buffers copied in: names map one to one (``0.weight`` …; SE blocks
-    through :func:`torch_ref.blocks.torch_name`), layouts through
-    :func:`torch_ref.blocks.layouts_of` (Linear transposed, conv HWIO → OIHW).
-    ``images``: the model's input is NHWC images. Every torch tensor must be covered."""
-    modules = []
-    spatial = images
-    for layer in model:
-        modules.append(torch_module(layer, spatial))
-        if isinstance(layer, (Flatten, GlobalAvgPool2D)):
-            spatial = False
-    module = nn.Sequential(*modules)
-    if model.dtype is not None:
-        module = module.to(torch_dtype(model.dtype))
-    module.train(model.training)
-    layouts, rename = layouts_of(model), renames(model)
-    params = link_tensors("torch_twin", model.params, dict(module.named_parameters()),
-                          layouts, rename)
-    torch_buffers = {n: b for n, b in module.named_buffers() if "num_batches_tracked" not in n}
-    buffers = link_tensors("torch_twin", model.buffers, torch_buffers, layouts, rename)
-    return TorchTwin(module, params, buffers, images)
-
-
-# --------------------------------------------------------------------------- trajectories
-#: name → (NumPy optimizer, torch optimizer, hyper-parameters shared by both).
-OPTIMIZERS: dict[str, tuple[type[Optimizer], type[torch.optim.Optimizer], dict[str, Any]]] = {
-    "sgd-momentum-wd": (SGD, torch.optim.SGD,
-                        {"lr": 0.05, "momentum": 0.9, "weight_decay": 5e-4}),
-    "sgd-nesterov": (SGD, torch.optim.SGD, {"lr": 0.05, "momentum": 0.9, "nesterov": True}),
-    "sgd-dampening": (SGD, torch.optim.SGD,
-                      {"lr": 0.05, "momentum": 0.8, "dampening": 0.5, "weight_decay": 1e-3}),
-    "sgd-plain": (SGD, torch.optim.SGD, {"lr": 0.1}),
-    "adam": (Adam, torch.optim.Adam, {"lr": 0.005}),
-    "adam-amsgrad-wd": (Adam, torch.optim.Adam,
-                        {"lr": 0.005, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 1e-3,
-                         "amsgrad": True}),
-}
-
-
-@dataclass
-class Trajectory:
-    """Losses of both sides at every step, and the end-of-run tensor disagreements."""
-
-    numpy_loss: np.ndarray
-    torch_loss: np.ndarray
-    param_error: dict[str, float]  # max |Δ| / max |torch value|, per parameter
-    buffer_error: dict[str, float]
-
-    @property
-    def loss_drift(self) -> np.ndarray:
-        """|L_numpy − L_torch| / |L_torch| per step."""
-        return np.abs(self.numpy_loss - self.torch_loss) / np.abs(self.torch_loss)
-
-    @property
-    def max_param_error(self) -> float:
-        return max(self.param_error.values())
-
-
-def training_batches(n: int, batch_size: int, steps: int, seed: int) -> Iterator[np.ndarray]:
-    """``steps`` batches of indices, epoch after epoch, from ``batch_indices`` with one
-    seeded generator: exactly the batches ``fit(..., rng=seed)`` draws."""
-    rng = np.random.default_rng(seed)
-    taken = 0
-    while True:
-        for index in batch_indices(n, batch_size, rng):
-            if taken == steps:
-                return
-            taken += 1
-            yield index
-
-
-def run_trajectories(
-    model: Sequential,
-    images: bool,
-    optimizer: str,
-    x: np.ndarray,
-    y: np.ndarray,
-    steps: int = TRAJECTORY_STEPS,
-    batch_size: int = BATCH_SIZE,
-    seed: int = 0,
-) -> Trajectory:
-    """Train ``model`` and its torch twin side by side from the same weights, on the same
-    batches, with the same optimizer: SoftmaxCrossEntropyLoss vs nn.CrossEntropyLoss."""
-    numpy_cls, torch_cls, hyper = OPTIMIZERS[optimizer]
-    twin = torch_twin(model, images)
-    numpy_opt = numpy_cls(model, **hyper)
-    torch_opt = torch_cls(twin.module.parameters(), **hyper)
-    numpy_ce, torch_ce = SoftmaxCrossEntropyLoss(), nn.CrossEntropyLoss()
-    numpy_losses, torch_losses = [], []
-    for index in training_batches(len(x), batch_size, steps, seed):
-        xb, yb = x[index], y[index]
-        value, _ = train_step(model, numpy_ce, numpy_opt, xb, yb)
-        numpy_losses.append(value)
-        torch_opt.zero_grad()
-        loss = torch_ce(twin(xb), torch.from_numpy(yb))
-        loss.backward()
-        torch_opt.step()
-        torch_losses.append(float(loss.detach()))
-
-    def relative(actual: np.ndarray, link: TensorLink) -> float:
-        expected = link.value()
-        return float(np.max(np.abs(actual - expected)) / max(np.max(np.abs(expected)), 1e-30))
-
-    return Trajectory(
-        np.array(numpy_losses), np.array(torch_losses),
-        {name: relative(value, twin.params[name]) for name, value in model.params.items()},
-        {name: relative(value, twin.buffers[name]) for name, value in model.buffers.items()},
-    )
-
-
-def build(kind: str, dtype: np.dtype) -> tuple[Sequential, bool, np.ndarray, np.ndarray]:
-    """(model, images?, x_train, y_train) for ``kind`` in {"mlp", "cnn"}."""
-    x_train, _, y_train, _ = digits(np.dtype(dtype).name)
-    if kind == "mlp":
-        return mlp(dtype), False, x_train, y_train
-    return cnn(dtype), True, as_images(x_train), y_train
+from numpy_impl.optim import SGD, Adam
+from numpy_impl.training import accuracy, batch_indices, evaluate, fit, train_step
+from parity_tests.training_parity import (
+    F32,
+    F64,
+    FLOAT32_DRIFT,
+    FLOAT32_PARAM_RTOL,
+    FLOAT64_LOSS_RTOL,
+    FLOAT64_PARAM_RTOL,
+    OPTIMIZERS,
+    TRAJECTORY_STEPS,
+    as_images,
+    build,
+    cnn,
+    digits,
+    mlp,
+    run_trajectories,
+    train_cnn_on_digits,
+    train_mlp_on_digits,
+    training_batches,
+)
+from torch_ref.model import torch_twin
 
 
 # --------------------------------------------------------------------------- Sequential
@@ -604,31 +360,6 @@ def test_trajectory_float32_drift_is_bounded(kind: str, optimizer: str):
         f"{kind}/{optimizer}/float32: loss drift {drift:.2e} over {TRAJECTORY_STEPS} steps "
         f"exceeds the measured bound {FLOAT32_DRIFT[kind]:.0e}; per step: {run.loss_drift}")
     assert run.max_param_error <= FLOAT32_PARAM_RTOL, run.param_error
-
-
-# --------------------------------------------------------------------------- real data
-def train_mlp_on_digits(progress: bool = False) -> tuple[Sequential, History]:
-    """The MLP with SGD (momentum 0.9, weight decay 1e-4), batches of 32, 30 epochs: lr
-    0.02, then 0.002 for the last 5 (a step decay settles the oscillating test accuracy)."""
-    x, x_test, y, y_test = digits("float32")
-    model = mlp(np.float32, seed=0)
-    optimizer = SGD(model, lr=0.02, momentum=0.9, weight_decay=1e-4)
-    history = fit(model, SoftmaxCrossEntropyLoss(), optimizer, x, y, epochs=30,
-                  batch_size=32, rng=1, validation=(x_test, y_test), progress=progress,
-                  lr_schedule=lambda epoch: 0.02 if epoch < 25 else 0.002)
-    return model, history
-
-
-def train_cnn_on_digits(progress: bool = False) -> tuple[Sequential, History]:
-    """The CNN with SGD (momentum 0.9, weight decay 1e-4), batches of 32, 10 epochs: lr
-    0.05, then 0.005 for the last 2."""
-    x, x_test, y, y_test = digits("float32")
-    model = cnn(np.float32, seed=0)
-    optimizer = SGD(model, lr=0.05, momentum=0.9, weight_decay=1e-4)
-    history = fit(model, SoftmaxCrossEntropyLoss(), optimizer, as_images(x), y, epochs=10,
-                  batch_size=32, rng=1, validation=(as_images(x_test), y_test),
-                  progress=progress, lr_schedule=lambda epoch: 0.05 if epoch < 8 else 0.005)
-    return model, history
 
 
 def test_mlp_reaches_95_percent_on_held_out_digits():

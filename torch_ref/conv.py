@@ -12,8 +12,8 @@ from numpy_impl.conv import Conv2D
 from torch_ref.base import HWIO_TO_OIHW, Reference, linked_module, nhwc_without_onednn
 
 
-def conv2d(layer: Conv2D) -> Reference:
-    """``nn.Conv2d`` on NHWC tensors, weight HWIO -> OIHW.
+def conv2d_module(layer: Conv2D) -> nn.Conv2d:
+    """The stock ``nn.Conv2d`` (NCHW) with the NumPy layer's config (nothing copied yet).
 
     Padding: an int pair and ``"valid"`` pass straight through; ``"same"`` with stride 1 is
     torch's own ``padding="same"`` (for an even kernel torch puts the extra zero row/column
@@ -26,7 +26,7 @@ def conv2d(layer: Conv2D) -> Reference:
         padding = ((layer.kernel_size[0] - 1) // 2, (layer.kernel_size[1] - 1) // 2)
     else:
         padding = layer.padding
-    module = nn.Conv2d(
+    return nn.Conv2d(
         layer.in_channels,
         layer.out_channels,
         kernel_size=layer.kernel_size,
@@ -34,8 +34,13 @@ def conv2d(layer: Conv2D) -> Reference:
         padding=padding,
         bias=layer.use_bias,
     )
+
+
+def conv2d(layer: Conv2D) -> Reference:
+    """``nn.Conv2d`` on NHWC tensors, weight HWIO -> OIHW (see :func:`conv2d_module`)."""
+    module = conv2d_module(layer)
     forward = nhwc_without_onednn(module)  # torch 2.13 oneDNN heap corruption, see base
-    if padding == "same":
+    if module.padding == "same":
         forward = _quiet_even_same(forward)
     return linked_module(layer, module, layouts={"weight": HWIO_TO_OIHW}, forward=forward)
 

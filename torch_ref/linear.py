@@ -8,7 +8,11 @@ from numpy_impl.linear import Linear
 from torch_ref.base import TRANSPOSED, Reference, linked_module
 
 
+def linear_module(layer: Linear) -> nn.Linear:
+    """The stock ``nn.Linear`` with the NumPy layer's config (nothing copied yet)."""
+    return nn.Linear(layer.in_features, layer.out_features, bias=layer.use_bias)
+
+
 def linear(layer: Linear) -> Reference:
     """``nn.Linear`` with the NumPy (in, out) weight transposed into torch's (out, in)."""
-    module = nn.Linear(layer.in_features, layer.out_features, bias=layer.use_bias)
-    return linked_module(layer, module, layouts={"weight": TRANSPOSED})
+    return linked_module(layer, linear_module(layer), layouts={"weight": TRANSPOSED})
