@@ -90,6 +90,14 @@ def regression_targets(rng: np.random.Generator, prediction: np.ndarray) -> np.n
 
 
 # --------------------------------------------------------------------------- error inputs
+F32 = np.float32
+
+
+def zeros(*shape: int, dtype: Any = F32) -> np.ndarray:
+    """A float32 (by default) array of zeros, for error inputs: ``zeros(4, 3)``."""
+    return np.zeros(shape, dtype=dtype)
+
+
 def common_layer_errors(make: Callable[[], Any], good: np.ndarray) -> tuple[ErrorInput, ...]:
     """Bad calls every layer must refuse, given a factory and one valid input: not an array,
     an integer or non-numeric array, backward before forward, and an upstream gradient of the

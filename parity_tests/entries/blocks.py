@@ -9,16 +9,10 @@ import numpy as np
 
 from numpy_impl.blocks import SEBlock, SEResNetBlock
 from numpy_impl.normalization import BatchNorm2d
-from parity_tests.pairing import ErrorInput, PairInfo, Sample, common_layer_errors, normal
+from parity_tests.pairing import ErrorInput, PairInfo, Sample, common_layer_errors, normal, zeros
 from parity_tests.tolerances import Tolerance
 from torch_ref import blocks as ref_blocks
 from torch_ref import normalization as ref_norm
-
-F32 = np.float32
-
-
-def zeros(*shape: int, dtype: Any = F32) -> np.ndarray:
-    return np.zeros(shape, dtype=dtype)
 
 
 def randomize_running_stats(layer: Any, rng: np.random.Generator) -> None:

@@ -21,6 +21,7 @@ from numpy_impl import (
     Tanh,
 )
 from parity_tests.pairing import (
+    F32,
     ErrorInput,
     PairInfo,
     Sample,
@@ -33,18 +34,12 @@ from parity_tests.pairing import (
     probabilities,
     regression_targets,
     soft_targets,
+    zeros,
 )
 from torch_ref import activations as ref_act
 from torch_ref import linear as ref_linear
 from torch_ref import losses as ref_losses
 from torch_ref import softmax as ref_softmax
-
-F32 = np.float32
-
-
-def zeros(*shape: int, dtype: Any = F32) -> np.ndarray:
-    return np.zeros(shape, dtype=dtype)
-
 
 # --------------------------------------------------------------------------- activations
 ACTIVATION_SAMPLES = (

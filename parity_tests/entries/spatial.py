@@ -29,16 +29,11 @@ from parity_tests.pairing import (
     common_layer_errors,
     integers,
     normal,
+    zeros,
 )
 from torch_ref import conv as ref_conv
 from torch_ref import pooling as ref_pooling
 from torch_ref import reshape as ref_reshape
-
-F32 = np.float32
-
-
-def zeros(*shape: int, dtype: Any = F32) -> np.ndarray:
-    return np.zeros(shape, dtype=dtype)
 
 
 def relu_like(shift: float = -1.0) -> InputMaker:
