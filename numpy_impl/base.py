@@ -140,6 +140,32 @@ class Layer:
         return self._cache
 
 
+class TwoPathLayer(Layer):
+    """A layer with two computation paths that must agree with each other and with torch:
+    ``impl="loop"``, the readable textbook form of the seeds, and ``impl="vectorized"``,
+    the fast one. Subclasses write ``_backward_loop(cache, dy)`` and
+    ``_backward_vectorized(cache, dy)``; ``forward`` stores whatever cache its path needs.
+    """
+
+    IMPLS = ("loop", "vectorized")
+
+    def __init__(self, impl: str = "vectorized", dtype: object = None) -> None:
+        super().__init__(dtype)
+        self.impl = check_choice(self.where, "impl", impl, self.IMPLS)
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        cache = self._take_cache(dy)
+        if self.impl == "loop":
+            return self._backward_loop(cache, dy)
+        return self._backward_vectorized(cache, dy)
+
+    def _backward_loop(self, cache: Any, dy: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _backward_vectorized(self, cache: Any, dy: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
 class Loss:
     """Base class for losses: ``forward(prediction, target) -> float``, ``backward() -> dL/dpred``.
 

@@ -27,9 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from numpy_impl.base import Layer
+from numpy_impl.base import TwoPathLayer
 from numpy_impl.initializers import as_generator, get_initializer
-from numpy_impl.validation import check_choice, check_positive_int, check_rank
+from numpy_impl.validation import check_positive_int, check_rank
 
 NHWC = "(batch, height, width, channels), NHWC"
 
@@ -135,7 +135,7 @@ def conv_padding(
 
 
 # --------------------------------------------------------------------------- the layer
-class Conv2D(Layer):
+class Conv2D(TwoPathLayer):
     """y[n, r, c, o] = b[o] + Σ_{i<kh, j<kw, ch<C_in} xp[n, r·sh + i, c·sw + j, ch] · W[i, j, ch, o]
 
     with ``xp`` the zero-padded input (see the module docstring for ``padding``).
@@ -171,7 +171,6 @@ class Conv2D(Layer):
     initializer from :mod:`numpy_impl.initializers`.
     """
 
-    IMPLS = ("loop", "vectorized")
 
     def __init__(
         self,
@@ -186,7 +185,7 @@ class Conv2D(Layer):
         rng: np.random.Generator | int | None = None,
         impl: str = "vectorized",
     ) -> None:
-        super().__init__(dtype)
+        super().__init__(impl, dtype)
         where = self.where
         self.in_channels = check_positive_int(where, "in_channels", in_channels)
         self.out_channels = check_positive_int(where, "out_channels", out_channels)
@@ -195,7 +194,6 @@ class Conv2D(Layer):
         self.padding, self.pads = conv_padding(where, padding, self.kernel_size, self.stride)
         self.use_bias = bool(bias)
         self.weight_init = weight_init
-        self.impl = check_choice(where, "impl", impl, self.IMPLS)
         generator = as_generator(rng)
         assert self.dtype is not None
         shape = (*self.kernel_size, self.in_channels, self.out_channels)
@@ -271,13 +269,7 @@ class Conv2D(Layer):
         return y.reshape(n, *out_hw, self.out_channels), cols
 
     # ----------------------------------------------------------------- backward
-    def backward(self, dy: np.ndarray) -> np.ndarray:
-        """dy (N, OH, OW, C_out) -> dx (N, H, W, C_in); fills ``grads`` (weight, bias)."""
-        cache = self._take_cache(dy)
-        if self.impl == "loop":
-            return self._backward_loop(cache, dy)
-        return self._backward_vectorized(cache, dy)
-
+    # backward (TwoPathLayer): dy (N, OH, OW, C_out) -> dx (N, H, W, C_in); fills ``grads``.
     def _backward_loop(self, cache: Any, dy: np.ndarray) -> np.ndarray:
         xp, x_shape, out_hw = cache
         (kh, kw), (sh, sw) = self.kernel_size, self.stride

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from numpy_impl.base import Layer
+from numpy_impl.base import Layer, TwoPathLayer
 from numpy_impl.conv import (
     as_pair,
     check_images,
@@ -31,7 +31,7 @@ from numpy_impl.conv import (
 from numpy_impl.validation import check_choice
 
 
-class Pool2D(Layer):
+class Pool2D(TwoPathLayer):
     """Max or average pooling over kh × kw windows with stride (sh, sw), per channel.
 
     Forward, with xp the padded input (−inf padding for max, 0 for average):
@@ -70,7 +70,6 @@ class Pool2D(Layer):
     Parameter-free; computes in the input's dtype (float32 or float64).
     """
 
-    IMPLS = ("loop", "vectorized")
     MODES = ("max", "average")
 
     def __init__(
@@ -81,7 +80,7 @@ class Pool2D(Layer):
         mode: str = "max",
         impl: str = "vectorized",
     ) -> None:
-        super().__init__()
+        super().__init__(impl)
         where = self.where
         self.kernel_size = as_pair(where, "kernel_size", kernel_size, minimum=1)
         self.stride = (self.kernel_size if stride is None
@@ -94,7 +93,6 @@ class Pool2D(Layer):
                 f"so that every window holds at least one real input)"
             )
         self.mode = check_choice(where, "mode", mode, self.MODES)
-        self.impl = check_choice(where, "impl", impl, self.IMPLS)
         ph, pw = self.padding
         self.pads = (ph, ph, pw, pw)
 
@@ -169,13 +167,7 @@ class Pool2D(Layer):
         return y, None
 
     # ----------------------------------------------------------------- backward
-    def backward(self, dy: np.ndarray) -> np.ndarray:
-        """dy (N, OH, OW, C) -> dx (N, H, W, C)."""
-        cache = self._take_cache(dy)
-        if self.impl == "loop":
-            return self._backward_loop(cache, dy)
-        return self._backward_vectorized(cache, dy)
-
+    # backward (TwoPathLayer): dy (N, OH, OW, C) -> dx (N, H, W, C).
     def _backward_loop(self, cache: Any, dy: np.ndarray) -> np.ndarray:
         xp, x_shape, out_hw = cache
         (kh, kw), (sh, sw) = self.kernel_size, self.stride

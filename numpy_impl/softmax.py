@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from numpy_impl.base import Layer
-from numpy_impl.validation import check_choice, check_min_rank
+from numpy_impl.base import Layer, TwoPathLayer
+from numpy_impl.validation import check_min_rank
 
 
 def stable_log_softmax(x: np.ndarray) -> np.ndarray:
@@ -40,7 +40,7 @@ def check_logits(where: str, x: np.ndarray) -> None:
         raise ValueError(f"{where}: x must have at least one class on its last axis, got {x.shape}")
 
 
-class Softmax(Layer):
+class Softmax(TwoPathLayer):
     """s = softmax(x) over the last axis.
 
     Backward, for each row:  dx = J dy  with the Jacobian  J = diag(s) − s sᵀ.
@@ -55,11 +55,8 @@ class Softmax(Layer):
     #: Elements per row block of the vectorized backward (256 KB per float32 array, L2-sized).
     BLOCK_ELEMENTS = 1 << 16
 
-    IMPLS = ("loop", "vectorized")
-
     def __init__(self, impl: str = "vectorized") -> None:
-        super().__init__()
-        self.impl = check_choice(self.where, "impl", impl, self.IMPLS)
+        super().__init__(impl)
 
     def config(self) -> dict[str, Any]:
         return {"impl": self.impl}
@@ -69,12 +66,6 @@ class Softmax(Layer):
         check_logits(f"{self.where}.forward", x)
         s = stable_softmax(x)
         return self._remember_output(s, s)
-
-    def backward(self, dy: np.ndarray) -> np.ndarray:
-        s = self._take_cache(dy)
-        if self.impl == "loop":
-            return self._backward_loop(s, dy)
-        return self._backward_vectorized(s, dy)
 
     @classmethod
     def _backward_vectorized(cls, s: np.ndarray, dy: np.ndarray) -> np.ndarray:
