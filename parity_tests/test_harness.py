@@ -201,3 +201,53 @@ def test_guard_threshold_is_relative_to_atol():
     assert not compare("g", small, small, tolerance, guard=True).ok
     big = np.full(3, 1000 * tolerance.atol)
     assert compare("g", big, big, tolerance, guard=True).ok
+
+
+# --------------------------------------------------------------------------- contract tests
+def _case(layer: str, config: str, dtype: np.dtype = F32, impl: str | None = None):
+    from parity_tests.registry import Case
+
+    entry = BY_NAME[layer]
+    return Case(entry, entry.sample(config), dtype, impl)
+
+
+def test_an_in_place_write_into_dy_is_caught(monkeypatch):
+    from parity_tests.test_parity import test_inputs_are_not_modified
+
+    def in_place(self: activations.ReLU, positive: np.ndarray, dy: np.ndarray) -> np.ndarray:
+        dy *= positive  # the bug: dy belongs to the caller
+        return dy
+
+    monkeypatch.setattr(activations.ReLU, "_derivative_times", in_place)
+    with pytest.raises(AssertionError, match="dy was modified by backward"):
+        test_inputs_are_not_modified(_case("relu", "b64d32"))
+
+
+def test_code_that_assumes_contiguous_memory_is_caught(monkeypatch):
+    from parity_tests.test_parity import test_non_contiguous_input_gives_the_same_results
+
+    def contiguous_only(self: activations.Tanh, x: np.ndarray) -> np.ndarray:
+        # the bug: strides computed for a C-contiguous array, as a hand-rolled im2col might
+        strides = tuple(int(np.prod(x.shape[k + 1:])) * x.itemsize for k in range(x.ndim))
+        return np.tanh(np.lib.stride_tricks.as_strided(x, x.shape, strides))
+
+    monkeypatch.setattr(activations.Tanh, "_apply", contiguous_only)
+    with pytest.raises(AssertionError, match="a non-contiguous input changed the results"):
+        test_non_contiguous_input_gives_the_same_results(_case("tanh", "b64d32"))
+
+
+def test_a_cache_kept_from_the_first_forward_is_caught(monkeypatch):
+    from parity_tests.test_parity import test_backward_uses_the_last_forward
+
+    original = linear.Linear.forward
+
+    def first_cache_wins(self: linear.Linear, x: np.ndarray) -> np.ndarray:
+        cache = self._cache
+        y = original(self, x)
+        if cache is not None:
+            self._cache = cache  # the bug: the cache of an earlier call survives
+        return y
+
+    monkeypatch.setattr(linear.Linear, "forward", first_cache_wins)
+    with pytest.raises(AssertionError, match="stale cache"):
+        test_backward_uses_the_last_forward(_case("linear", "b32i64o16"))
