@@ -12,7 +12,7 @@ from torch import nn
 from benchmarks.common import DTYPES, Case, conv_flops, params, run_benchmark
 from numpy_impl.conv import Conv2D
 from torch_ref.base import HWIO_TO_OIHW, linked_module
-from torch_ref.conv import conv2d
+from torch_ref.conv import conv2d, conv2d_module
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,7 @@ def builder(size: ConvSize):
 
 
 def torch_module(layer: Conv2D) -> nn.Module:
-    module = nn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size,
-                       stride=layer.stride, padding=layer.padding, bias=layer.use_bias)
+    module = conv2d_module(layer)
     linked_module(layer, module, layouts={"weight": HWIO_TO_OIHW})
     return module
 

@@ -9,7 +9,7 @@ from torch import nn
 from benchmarks.common import DTYPES, Case, linear_flops, params, run_benchmark
 from numpy_impl.linear import Linear
 from torch_ref.base import TRANSPOSED, linked_module
-from torch_ref.linear import linear
+from torch_ref.linear import linear, linear_module
 
 N, IN, OUT = 256, 784, 512
 
@@ -19,7 +19,7 @@ def build(impl: str | None, dtype: np.dtype, rng: np.random.Generator) -> Linear
 
 
 def torch_module(layer: Linear) -> nn.Module:
-    module = nn.Linear(layer.in_features, layer.out_features, bias=layer.use_bias)
+    module = linear_module(layer)
     linked_module(layer, module, layouts={"weight": TRANSPOSED})
     return module
 

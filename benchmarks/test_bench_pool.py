@@ -10,7 +10,7 @@ from torch import nn
 from benchmarks.common import DTYPES, Case, params, run_benchmark
 from numpy_impl.pooling import Pool2D
 from torch_ref.base import linked_module
-from torch_ref.pooling import pool2d
+from torch_ref.pooling import pool2d, pool2d_module
 
 N, HW, C = 32, 28, 32
 WINDOWS = ((2, 2), (3, 1))
@@ -26,12 +26,7 @@ def builder(kernel: int, stride: int, mode: str):
 
 
 def torch_module(layer: Pool2D) -> nn.Module:
-    module: nn.Module
-    if layer.mode == "max":
-        module = nn.MaxPool2d(layer.kernel_size, stride=layer.stride, padding=layer.padding)
-    else:
-        module = nn.AvgPool2d(layer.kernel_size, stride=layer.stride, padding=layer.padding,
-                              count_include_pad=True)
+    module = pool2d_module(layer)
     linked_module(layer, module)
     return module
 
