@@ -1,4 +1,4 @@
-"""The seed's NumPy ↔ PyTorch operation table, run case by case (see parity_tests/op_table.py).
+"""The seed's NumPy ↔ PyTorch operation table, run case by case (see parity_tests/op_table/).
 
 One test per (case, input sample), e.g. ``op-std-float64-shape3x4``: the NumPy expression, the
 table's torch expression (which must do exactly what the sample documents: agree, differ in a
@@ -21,8 +21,8 @@ from parity_tests import op_table
 from parity_tests.op_table import (
     AGREE,
     REGISTRY,
-    Case,
     Fix,
+    OpCase,
     OpEntry,
     case_id,
     check_id,
@@ -31,6 +31,10 @@ from parity_tests.op_table import (
     iter_checks,
     run_sample,
 )
+from parity_tests.op_table import __main__ as op_table_cli
+from parity_tests.op_table.model import _s
+from parity_tests.op_table.rows_basics import _compare_uniform
+from parity_tests.op_table.rows_linalg import _compare_eig
 
 torch.set_num_threads(1)
 
@@ -89,9 +93,9 @@ SEED_ROWS = (
 
 CASES = [
     pytest.param(entry, case, sample, id=case_id(case, sample))
-    for entry, case, sample in iter_cases()
+    for entry, case, sample in iter_cases(REGISTRY)
 ]
-CHECKS = [pytest.param(check, id=check_id(check)) for _, check in iter_checks()]
+CHECKS = [pytest.param(check, id=check_id(check)) for _, check in iter_checks(REGISTRY)]
 
 
 @pytest.mark.parametrize(("entry", "case", "sample"), CASES)
@@ -153,7 +157,7 @@ def test_every_documented_divergence_of_the_brief_is_a_case():
 
 
 def test_docs_page_is_current():
-    diff = op_table.doc_differences(DOC)
+    diff = op_table.doc_differences(DOC, op_table.render_markdown(REGISTRY))
     assert not diff, (
         "\n".join(diff[:60]) + f"\n{DOC} is stale: run `{op_table.DOC_COMMAND}`"
     )
@@ -162,27 +166,27 @@ def test_docs_page_is_current():
 def test_check_command_exit_codes(tmp_path, monkeypatch):
     """--check: 0 on a current page (versions line ignored), 1 on a stale one or a failing
     case; --write writes the rendering. Cases are run by the tests above, so stub them here."""
-    monkeypatch.setattr(op_table, "run_all", lambda entries=REGISTRY: [])
+    monkeypatch.setattr(op_table_cli, "run_all", lambda entries: [])
     page = tmp_path / "op_table.md"
-    assert op_table.main(["--write", str(page)]) == 0
-    assert page.read_text(encoding="utf-8") == op_table.render_markdown()
+    assert op_table_cli.main(["--write", str(page)]) == 0
+    assert page.read_text(encoding="utf-8") == op_table.render_markdown(REGISTRY)
 
     text = page.read_text(encoding="utf-8")
     versions = next(line for line in text.splitlines() if line.startswith("Versions"))
     page.write_text(text.replace(versions, "Versions when generated: NumPy 0, PyTorch 0."))
-    assert op_table.main(["--check", str(page)]) == 0
+    assert op_table_cli.main(["--check", str(page)]) == 0
 
     page.write_text(text.replace("| diverges |", "| equivalent |", 1))
-    assert op_table.main(["--check", str(page)]) == 1
-    assert op_table.main(["--check", str(tmp_path / "missing.md")]) == 1
+    assert op_table_cli.main(["--check", str(page)]) == 1
+    assert op_table_cli.main(["--check", str(tmp_path / "missing.md")]) == 1
 
-    monkeypatch.setattr(op_table, "run_all", lambda entries=REGISTRY: ["op-x: failed"])
+    monkeypatch.setattr(op_table_cli, "run_all", lambda entries: ["op-x: failed"])
     page.write_text(text)
-    assert op_table.main(["--check", str(page)]) == 1
+    assert op_table_cli.main(["--check", str(page)]) == 1
 
 
 def test_markdown_has_one_row_per_entry():
-    page = op_table.render_markdown()
+    page = op_table.render_markdown(REGISTRY)
     assert "must not be edited by hand" in page and op_table.DOC_COMMAND in page
     assert f"NumPy {np.__version__}" in page and f"PyTorch {torch.__version__}" in page
     table_rows = [line for line in page.splitlines() if line.startswith("| ")][2:]
@@ -227,30 +231,30 @@ def test_compare_outputs_accepts_true_equivalents():
 
 
 def _fake(torch_fn, sample, fixes=()):
-    case = Case("fake", "np.std(a)", "fake", np.std, torch_fn, (sample,), fixes=fixes)
+    case = OpCase("fake", "np.std(a)", "fake", np.std, torch_fn, (sample,), fixes=fixes)
     entry = OpEntry("Fake", "np.std(arr)", "fake", "diverges", "", (case,))
     return entry, case, sample
 
 
 def test_run_sample_fails_when_a_claimed_agreement_is_false():
     with pytest.raises(AssertionError, match="expected to agree"):
-        run_sample(*_fake(torch.std, op_table._s((3, 4), naive=AGREE)))
+        run_sample(*_fake(torch.std, _s((3, 4), naive=AGREE)))
 
 
 def test_run_sample_fails_when_a_documented_divergence_does_not_happen():
     fixed = lambda t: torch.std(t, correction=0)  # noqa: E731
     with pytest.raises(AssertionError, match="documented divergence"):
-        run_sample(*_fake(fixed, op_table._s((3, 4), naive="values")))
+        run_sample(*_fake(fixed, _s((3, 4), naive="values")))
     with pytest.raises(AssertionError, match="expected dtype to differ first"):
-        run_sample(*_fake(torch.std, op_table._s((3, 4), naive="dtype")))
+        run_sample(*_fake(torch.std, _s((3, 4), naive="dtype")))
     with pytest.raises(AssertionError, match="did not raise"):
-        run_sample(*_fake(torch.std, op_table._s((3, 4), naive=RuntimeError)))
+        run_sample(*_fake(torch.std, _s((3, 4), naive=RuntimeError)))
 
 
 def test_run_sample_fails_on_a_wrong_fix_and_names_the_repro():
     wrong_fix = Fix("torch.std(t)", torch.std)
     with pytest.raises(AssertionError, match=r"(?s)disagrees with NumPy.*repro: python -m pytest"):
-        run_sample(*_fake(torch.std, op_table._s((3, 4), naive="values"), (wrong_fix,)))
+        run_sample(*_fake(torch.std, _s((3, 4), naive="values"), (wrong_fix,)))
 
 
 def test_run_sample_fails_on_undeclared_or_missing_warnings():
@@ -259,25 +263,25 @@ def test_run_sample_fails_on_undeclared_or_missing_warnings():
         return torch.std(t, correction=0)
 
     with pytest.raises(AssertionError, match="unexpected UserWarning"):
-        run_sample(*_fake(warns, op_table._s((3, 4))))
+        run_sample(*_fake(warns, _s((3, 4))))
     with pytest.raises(AssertionError, match="expected a UserWarning"):
         run_sample(*_fake(lambda t: torch.std(t, correction=0),
-                          op_table._s((3, 4), naive_warns=UserWarning)))
+                          _s((3, 4), naive_warns=UserWarning)))
 
 
 def test_uniform_comparator_rejects_identical_and_non_uniform_draws():
     draws = np.random.default_rng(0).random(4000)
     same = torch.from_numpy(draws.copy())
-    assert op_table._compare_uniform(draws, same, ()).kind == "values"
+    assert _compare_uniform(draws, same, ()).kind == "values"
     skewed = torch.from_numpy(draws**2)
-    assert op_table._compare_uniform(draws, skewed, ()).kind == "values"
+    assert _compare_uniform(draws, skewed, ()).kind == "values"
     other = torch.from_numpy(np.random.default_rng(1).random(4000))
-    assert op_table._compare_uniform(draws, other, ()) is None
+    assert _compare_uniform(draws, other, ()) is None
 
 
 def test_eig_comparator_rejects_wrong_eigenvectors():
     a = np.random.default_rng(0).standard_normal((4, 4))
     lam, vec = torch.linalg.eig(torch.from_numpy(a))
-    assert op_table._compare_eig(np.linalg.eig(a), (lam, vec), (a,)) is None
-    assert op_table._compare_eig(np.linalg.eig(a), (lam, vec.flip(1)), (a,)).kind == "values"
-    assert op_table._compare_eig(np.linalg.eig(a), (lam * 1.01, vec), (a,)).kind == "values"
+    assert _compare_eig(np.linalg.eig(a), (lam, vec), (a,)) is None
+    assert _compare_eig(np.linalg.eig(a), (lam, vec.flip(1)), (a,)).kind == "values"
+    assert _compare_eig(np.linalg.eig(a), (lam * 1.01, vec), (a,)).kind == "values"
