@@ -21,7 +21,7 @@ check: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/pytest -n auto
+	$(BIN)/pytest -n auto --dist loadgroup
 
 bench: $(STAMP)
 	$(BIN)/parity bench

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmarks.common import DTYPES, Case, params, run_benchmark
+from benchmarks.common import DTYPES, BenchCase, params, run_benchmark
 from numpy_impl.normalization import BatchNorm2d
-from torch_ref.normalization import batch_norm2d, batch_norm2d_module
+from torch_ref.normalization import batch_norm2d
 
 N, HW, C = 32, 16, 64
 
@@ -17,18 +17,12 @@ def build(impl: str | None, dtype: np.dtype, rng: np.random.Generator) -> BatchN
     return BatchNorm2d(C, dtype=dtype)
 
 
-def torch_module(layer: BatchNorm2d):
-    module = batch_norm2d_module(layer)
-    batch_norm2d(layer, module)  # copies weight, bias and running statistics into module
-    return module
-
-
-def cases() -> list[Case]:
+def cases() -> list[BenchCase]:
     return [
-        Case(
+        BenchCase(
             layer="batchnorm2d", step="fwd+bwd", size=f"n{N}-{HW}x{HW}-c{C}",
             label=f"N={N} {HW}x{HW} C={C} train", dtype=dtype, shape=(N, HW, HW, C),
-            build=build, reference=batch_norm2d, torch_module=torch_module,
+            build=build, reference=batch_norm2d,
             variants=("vectorized", "torch", "torch_cl"), sum_terms=N * HW * HW,
         )
         for dtype in DTYPES

@@ -7,12 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from torch import nn
 
-from benchmarks.common import DTYPES, Case, conv_flops, params, run_benchmark
+from benchmarks.common import DTYPES, BenchCase, conv_flops, params, run_benchmark
 from numpy_impl.conv import Conv2D
-from torch_ref.base import HWIO_TO_OIHW, linked_module
-from torch_ref.conv import conv2d, conv2d_module
+from torch_ref.conv import conv2d
 
 
 @dataclass(frozen=True)
@@ -52,22 +50,16 @@ def builder(size: ConvSize):
     return build
 
 
-def torch_module(layer: Conv2D) -> nn.Module:
-    module = conv2d_module(layer)
-    linked_module(layer, module, layouts={"weight": HWIO_TO_OIHW})
-    return module
-
-
 def flops(size: ConvSize, step: str):
     return lambda n: conv_flops(n, size.out_hw, (size.k, size.k), size.c_in, size.c_out, step)
 
 
-def cases() -> list[Case]:
+def cases() -> list[BenchCase]:
     return [
-        Case(
+        BenchCase(
             layer="conv2d", step=step, size=size.id, label=size.label, dtype=dtype,
             shape=(size.n, size.hw, size.hw, size.c_in), build=builder(size),
-            reference=conv2d, torch_module=torch_module,
+            reference=conv2d,
             variants=("loop", "vectorized", "torch", "torch_cl"), flops=flops(size, step),
             sum_terms=size.n * size.out_hw[0] * size.out_hw[1],
         )

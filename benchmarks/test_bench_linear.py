@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from torch import nn
 
-from benchmarks.common import DTYPES, Case, linear_flops, params, run_benchmark
+from benchmarks.common import DTYPES, BenchCase, linear_flops, params, run_benchmark
 from numpy_impl.linear import Linear
-from torch_ref.base import TRANSPOSED, linked_module
-from torch_ref.linear import linear, linear_module
+from torch_ref.linear import linear
 
 N, IN, OUT = 256, 784, 512
 
@@ -18,18 +16,12 @@ def build(impl: str | None, dtype: np.dtype, rng: np.random.Generator) -> Linear
     return Linear(IN, OUT, dtype=dtype, rng=rng)
 
 
-def torch_module(layer: Linear) -> nn.Module:
-    module = linear_module(layer)
-    linked_module(layer, module, layouts={"weight": TRANSPOSED})
-    return module
-
-
-def cases() -> list[Case]:
+def cases() -> list[BenchCase]:
     return [
-        Case(
+        BenchCase(
             layer="linear", step="fwd+bwd", size=f"{N}x{IN}to{OUT}", label=f"{N}x{IN} -> {OUT}",
             dtype=dtype, shape=(N, IN), build=build, reference=linear,
-            torch_module=torch_module, variants=("vectorized", "torch"),
+            variants=("vectorized", "torch"),
             flops=lambda n: linear_flops(n, IN, OUT, "fwd+bwd"), unit="rows", sum_terms=N,
         )
         for dtype in DTYPES

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from torch import nn
 
-from benchmarks.common import DTYPES, Case, params, run_benchmark
+from benchmarks.common import DTYPES, BenchCase, params, run_benchmark
 from numpy_impl.pooling import Pool2D
-from torch_ref.base import linked_module
-from torch_ref.pooling import pool2d, pool2d_module
+from torch_ref.pooling import pool2d
 
 N, HW, C = 32, 28, 32
 WINDOWS = ((2, 2), (3, 1))
@@ -25,18 +23,12 @@ def builder(kernel: int, stride: int, mode: str):
     return build
 
 
-def torch_module(layer: Pool2D) -> nn.Module:
-    module = pool2d_module(layer)
-    linked_module(layer, module)
-    return module
-
-
-def cases() -> list[Case]:
+def cases() -> list[BenchCase]:
     return [
-        Case(
+        BenchCase(
             layer=LAYER[mode], step="fwd+bwd", size=f"n{N}-{HW}x{HW}-c{C}-k{k}s{s}",
             label=f"N={N} {HW}x{HW} C={C} k{k} s{s}", dtype=dtype, shape=(N, HW, HW, C),
-            build=builder(k, s, mode), reference=pool2d, torch_module=torch_module,
+            build=builder(k, s, mode), reference=pool2d,
             variants=("loop", "vectorized", "torch", "torch_cl"),
         )
         for dtype in DTYPES for mode in MODES for k, s in WINDOWS

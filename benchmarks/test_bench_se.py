@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmarks.common import DTYPES, Case, conv_flops, params, run_benchmark
+from benchmarks.common import DTYPES, BenchCase, conv_flops, params, run_benchmark
 from numpy_impl.blocks import SEBlock, SEResNetBlock
-from torch_ref.blocks import se_block, se_block_module, se_resnet_block, se_resnet_block_module
+from torch_ref.blocks import se_block, se_resnet_block
 
 N, HW, C, REDUCTION = 32, 16, 64, 16
 
@@ -28,36 +28,24 @@ def build_se_resnet(impl: str | None, dtype: np.dtype, rng: np.random.Generator
                          impl=impl or "vectorized")
 
 
-def se_module(layer: SEBlock):
-    module = se_block_module(layer)
-    se_block(layer, module)  # copies (and transposes) the weights into module
-    return module
-
-
-def se_resnet_module(layer: SEResNetBlock):
-    module = se_resnet_block_module(layer)
-    se_resnet_block(layer, module)
-    return module
-
-
 def se_resnet_flops(n: int) -> float:
     return 2 * conv_flops(n, (HW, HW), (3, 3), C, C, "fwd+bwd")
 
 
-def cases() -> list[Case]:
+def cases() -> list[BenchCase]:
     size, label = f"n{N}-{HW}x{HW}-c{C}-r{REDUCTION}", f"N={N} {HW}x{HW} C={C} r={REDUCTION}"
     return [
         case
         for dtype in DTYPES
         for case in (
-            Case(layer="se", step="fwd+bwd", size=size, label=label, dtype=dtype,
+            BenchCase(layer="se", step="fwd+bwd", size=size, label=label, dtype=dtype,
                  shape=(N, HW, HW, C), build=build_se, reference=se_block,
-                 torch_module=se_module, variants=("vectorized", "torch", "torch_cl"),
+                 variants=("vectorized", "torch", "torch_cl"),
                  sum_terms=N * HW * HW),
-            Case(layer="se_resnet", step="fwd+bwd", size=f"n{N}-{HW}x{HW}-{C}to{C}",
+            BenchCase(layer="se_resnet", step="fwd+bwd", size=f"n{N}-{HW}x{HW}-{C}to{C}",
                  label=f"N={N} {HW}x{HW} {C}->{C} s1 r={REDUCTION}", dtype=dtype,
                  shape=(N, HW, HW, C), build=build_se_resnet, reference=se_resnet_block,
-                 torch_module=se_resnet_module, variants=("vectorized", "torch", "torch_cl"),
+                 variants=("vectorized", "torch", "torch_cl"),
                  flops=se_resnet_flops, sum_terms=N * HW * HW, relu_kinks=True,
                  output_terms=2 * 9 * C,
                  notes={"flops_counted": "the two 3x3 convolutions"}),

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from torch import nn
 
-from benchmarks.common import DTYPES, Case, params, run_benchmark
+from benchmarks.common import DTYPES, BenchCase, params, run_benchmark
 from numpy_impl.softmax import Softmax
-from torch_ref.base import linked_module
 from torch_ref.softmax import softmax
 
 SIZES = ((256, 10), (256, 1000), (4096, 10), (4096, 1000))
@@ -24,18 +22,12 @@ def build(impl: str | None, dtype: np.dtype, rng: np.random.Generator) -> Softma
     return Softmax(impl=impl or "vectorized")
 
 
-def torch_module(layer: Softmax) -> nn.Module:
-    module = nn.Softmax(dim=-1)
-    linked_module(layer, module)
-    return module
-
-
-def cases() -> list[Case]:
+def cases() -> list[BenchCase]:
     return [
-        Case(
+        BenchCase(
             layer="softmax", step="bwd", size=f"{rows}x{cols}", label=f"{rows}x{cols}",
             dtype=dtype, shape=(rows, cols), build=build, reference=softmax,
-            torch_module=torch_module, variants=("loop", "vectorized", "torch"),
+            variants=("loop", "vectorized", "torch"),
             loop_keep=LOOP_ROWS if cols >= 1000 else None, unit="rows",
         )
         for dtype in DTYPES for rows, cols in SIZES

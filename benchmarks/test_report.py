@@ -183,7 +183,7 @@ def test_pin_environment_overrides_every_thread_variable():
 
 def test_summed_gradient_tolerance_accepts_rounding_not_bugs():
     from benchmarks.common import summed_gradient_tolerance
-    from parity_tests.harness import compare
+    from parity_tests.compare import compare
     from parity_tests.tolerances import PARITY
 
     base = PARITY[np.dtype(np.float32)]
@@ -198,15 +198,16 @@ def test_summed_gradient_tolerance_accepts_rounding_not_bugs():
 
 
 def test_kinked_comparison_passes_flips_and_fails_bugs():
-    from benchmarks.common import compare_kinked
+    from benchmarks.common import KINKED
+    from parity_tests.compare import compare
 
     rng = np.random.default_rng(1)
     expected = rng.standard_normal(100_000).astype(np.float32)
     flipped = expected.copy()
     flipped[[5, 500]] = 0.0  # two ReLU kinks rounded the other way
-    assert compare_kinked("input_grad", flipped, expected).ok
-    assert not compare_kinked("input_grad", expected * np.float32(0.9), expected).ok
-    assert not compare_kinked("input_grad", expected.astype(np.float64), expected).ok
+    assert compare("input_grad", flipped, expected, KINKED).ok
+    assert not compare("input_grad", expected * np.float32(0.9), expected, KINKED).ok
+    assert not compare("input_grad", expected.astype(np.float64), expected, KINKED).ok
 
 
 def test_every_markdown_table_row_has_its_header_column_count():

@@ -32,6 +32,9 @@ class Layer:
 
     #: Names of the alternative computation paths (``impl=``) a layer offers, if any.
     IMPLS: tuple[str, ...] = ()
+    #: Layouts of parameters stored other than torch's, by name: ``"(in, out)"`` (Linear's
+    #: weight) or ``"(kh, kw, in, out)"`` (Conv2D's); the torch references convert them.
+    PARAM_LAYOUTS: dict[str, str] = {}  # noqa: RUF012 (read-only class data)
 
     def __init__(self, dtype: object = None) -> None:
         self.dtype: np.dtype | None = None if dtype is None else resolve_dtype(self.where, dtype)

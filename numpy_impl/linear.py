@@ -22,6 +22,8 @@ class Linear(Layer):
     ``"torch_default"``.
     """
 
+    PARAM_LAYOUTS = {"weight": "(in, out)"}  # noqa: RUF012 (read-only class data)
+
     def __init__(
         self,
         in_features: int,

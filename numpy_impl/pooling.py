@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from numpy_impl.base import Layer, TwoPathLayer
-from numpy_impl.conv import (
+from numpy_impl.validation import check_choice
+from numpy_impl.windows import (
     as_pair,
     check_images,
     check_kernel_fits,
@@ -28,7 +29,6 @@ from numpy_impl.conv import (
     pad_images,
     window_slice,
 )
-from numpy_impl.validation import check_choice
 
 
 class Pool2D(TwoPathLayer):

@@ -1,71 +1,170 @@
 """The registry: every NumPy/torch pair the harness knows, assembled from ``entries/``.
 
 To add a layer: write it in ``numpy_impl/``, its reference in ``torch_ref/``, and one
-:class:`~parity_tests.pairing.PairInfo` in the family's ``entries`` module. Every generic
-test and ``parity check`` then covers it.
+:class:`~parity_tests.entry.Entry` in the family's ``entries`` module. Every check then
+covers it, in the tests and in ``parity check``.
+
+A :class:`Case` is one entry × sample × dtype × impl path; an :class:`ErrorCase` is one
+entry × error input. At load time the registry checks that entry, sample and error names
+are unique and that every sample's name agrees with its shape and kwargs
+(``b2h5w6c3o4-k2x3`` must have shape (2, 5, 6, 3), out_channels 4 and kernel (2, 3)).
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Iterable, Iterator
-from typing import NamedTuple
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from parity_tests import entries as _families
-from parity_tests.pairing import PairInfo, Sample, case_id
+from parity_tests.entry import Entry, ErrorInput
+from parity_tests.samples import Sample
 
 
-def _discover() -> tuple[PairInfo, ...]:
-    """``ENTRIES`` of every module in ``parity_tests/entries/``, ``core`` first."""
-    names = sorted(m.name for m in pkgutil.iter_modules(_families.__path__))
-    names.sort(key=lambda name: name != "core")
-    found: list[PairInfo] = []
-    for name in names:
-        found += importlib.import_module(f"parity_tests.entries.{name}").ENTRIES
-    return tuple(found)
+@dataclass(frozen=True, eq=False)
+class Case:
+    """One entry × sample config × dtype × impl path (``impl`` None: a single-path layer)."""
 
-
-REGISTRY: tuple[PairInfo, ...] = _discover()
-
-
-def _check_unique(entries: Iterable[PairInfo]) -> None:
-    names = [entry.name for entry in entries]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise ValueError(f"registry: duplicate entry names {duplicates}")
-    for entry in entries:
-        samples = [s.name for s in entry.samples]
-        if len(set(samples)) != len(samples):
-            raise ValueError(f"registry: {entry.name} has duplicate sample names {samples}")
-
-
-_check_unique(REGISTRY)
-BY_NAME = {entry.name: entry for entry in REGISTRY}
-
-
-class Case(NamedTuple):
-    entry: PairInfo
+    entry: Entry
     sample: Sample
     dtype: np.dtype
     impl: str | None
 
     @property
     def id(self) -> str:
-        return case_id(self.entry, self.sample, self.dtype, self.impl)
+        """Readable id: ``softmax-loop-float32-b256c10``."""
+        parts = [self.entry.name, self.impl, np.dtype(self.dtype).name, self.sample.name]
+        return "-".join(p for p in parts if p)
+
+    @property
+    def data_key(self) -> str:
+        """The id without the impl path: both paths of a case draw the same data."""
+        parts = [self.entry.name, np.dtype(self.dtype).name, self.sample.name]
+        return "-".join(parts)
+
+    def with_impl(self, impl: str | None) -> Case:
+        return Case(self.entry, self.sample, self.dtype, impl)
+
+    def with_dtype(self, dtype: np.dtype) -> Case:
+        return Case(self.entry, self.sample, np.dtype(dtype), self.impl)
 
 
-def entries(names: Iterable[str] | None = None) -> tuple[PairInfo, ...]:
-    """The registry entries called ``names`` (all of them for None)."""
-    if names is None:
-        return REGISTRY
-    chosen = []
+@dataclass(frozen=True, eq=False)
+class ErrorCase:
+    """One entry × error input: the bad call must raise the documented error."""
+
+    entry: Entry
+    error: ErrorInput
+
+    @property
+    def id(self) -> str:
+        return f"{self.entry.name}-{self.error.name}"
+
+
+# --------------------------------------------------------------------------- validation
+_SHAPE_TOKEN = re.compile(r"^b\d+(?:[a-z]\d+)*$")
+_LETTER_VALUE = re.compile(r"([a-z])(\d+)")
+_GEOMETRY = re.compile(r"^(?:k(\d+)(?:x(\d+))?)?(?:s(\d+)(?:x(\d+))?)?(?:p(\d+)(?:x(\d+))?)?$")
+
+
+def _pair(value: Any) -> tuple[int, int] | None:
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return int(value), int(value)
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        return int(value[0]), int(value[1])
+    return None
+
+
+def sample_name_problems(sample: Sample) -> list[str]:
+    """Where the sample's name contradicts its shape or kwargs (empty if it does not).
+
+    Shape tokens ``b<N>h<H>w<W>c<C>`` (also ``t`` for a middle axis, ``d``/``i`` for the
+    feature axis, ``o`` for out_channels/out_features) and geometry tokens ``k<kh>x<kw>``,
+    ``s<sh>x<sw>``, ``p<ph>x<pw>`` are read; other tokens are free text.
+    """
+    problems = []
+    shape, kwargs = sample.shape, dict(sample.kwargs)
+    for token in sample.name.split("-"):
+        if _SHAPE_TOKEN.match(token):
+            for letter, text in _LETTER_VALUE.findall(token):
+                value = int(text)
+                axis = {"b": 0, "h": 1, "w": 2, "t": 1, "c": -1, "d": -1, "i": -1}.get(letter)
+                if letter == "o":
+                    out = kwargs.get("out_channels", kwargs.get("out_features"))
+                    if out is not None and out != value:
+                        problems.append(f"'o{value}' but out channels/features {out}")
+                elif axis is not None and not (-len(shape) <= axis < len(shape)
+                                               and shape[axis] == value):
+                    problems.append(f"'{letter}{value}' but shape {shape}")
+            continue
+        geometry = _GEOMETRY.match(token)
+        if geometry and token:
+            k1, k2, s1, s2, p1, p2 = geometry.groups()
+            for key, first, second in (("kernel_size", k1, k2), ("stride", s1, s2),
+                                       ("padding", p1, p2)):
+                if first is None or key not in kwargs:
+                    continue
+                named = (int(first), int(second if second is not None else first))
+                actual = _pair(kwargs[key])
+                if actual is not None and actual != named:
+                    problems.append(f"'{token}' but {key}={kwargs[key]!r}")
+    return problems
+
+
+def validate(entries: Iterable[Entry]) -> None:
+    """Refuse duplicate entry/sample/error names and sample names that contradict shapes."""
+    entries = tuple(entries)
+    names = [entry.name for entry in entries]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"registry: duplicate entry names {duplicates}")
+    for entry in entries:
+        for kind, items in (("sample", [s.name for s in entry.samples]),
+                            ("error input", [e.name for e in entry.errors])):
+            repeated = sorted({n for n in items if items.count(n) > 1})
+            if repeated:
+                raise ValueError(f"registry: {entry.name} has duplicate {kind} names {repeated}")
+        for sample in entry.samples:
+            problems = sample_name_problems(sample)
+            if problems:
+                raise ValueError(f"registry: {entry.name} sample {sample.name!r}: the name "
+                                 f"disagrees with its config: {'; '.join(problems)}")
+
+
+def _discover() -> tuple[Entry, ...]:
+    """``ENTRIES`` of every module in ``parity_tests/entries/``, ``core`` first."""
+    names = sorted(m.name for m in pkgutil.iter_modules(_families.__path__))
+    names.sort(key=lambda name: name != "core")
+    found: list[Entry] = []
     for name in names:
-        if name not in BY_NAME:
-            raise KeyError(f"unknown layer {name!r}; known: {', '.join(BY_NAME)}")
-        chosen.append(BY_NAME[name])
+        found += importlib.import_module(f"parity_tests.entries.{name}").ENTRIES
+    return tuple(found)
+
+
+REGISTRY: tuple[Entry, ...] = _discover()
+validate(REGISTRY)
+BY_NAME: Mapping[str, Entry] = {entry.name: entry for entry in REGISTRY}
+
+
+# --------------------------------------------------------------------------- selection
+def select_entries(names: Iterable[str] | None = None,
+                   entries: Iterable[Entry] | None = None) -> tuple[Entry, ...]:
+    """The entries called ``names`` (all of them for None), each once, from ``entries``
+    (default: the registry)."""
+    pool = REGISTRY if entries is None else tuple(entries)
+    if names is None:
+        return pool
+    by_name = {entry.name: entry for entry in pool}
+    chosen = []
+    for name in dict.fromkeys(names):
+        if name not in by_name:
+            raise KeyError(f"unknown layer {name!r}; known: {', '.join(by_name)}")
+        chosen.append(by_name[name])
     return tuple(chosen)
 
 
@@ -74,12 +173,14 @@ def cases(
     dtypes: Iterable[str] | None = None,
     impls: Iterable[str] | None = None,
     configs: Iterable[str] | None = None,
+    entries: Iterable[Entry] | None = None,
 ) -> Iterator[Case]:
-    """Every (entry, sample, dtype, impl) selected by the filters (None = no filter)."""
+    """Every (entry, sample, dtype, impl) selected by the filters (None = no filter), from
+    ``entries`` (default: the registry)."""
     wanted_dtypes = None if dtypes is None else {np.dtype(d) for d in dtypes}
     wanted_impls = None if impls is None else set(impls)
     wanted_configs = None if configs is None else set(configs)
-    for entry in entries(layers):
+    for entry in select_entries(layers, entries):
         for sample in entry.samples:
             if wanted_configs is not None and sample.name not in wanted_configs:
                 continue
@@ -90,3 +191,11 @@ def cases(
                     if wanted_impls is not None and impl not in wanted_impls:
                         continue
                     yield Case(entry, sample, np.dtype(dtype), impl)
+
+
+def error_cases(layers: Iterable[str] | None = None,
+                entries: Iterable[Entry] | None = None) -> Iterator[ErrorCase]:
+    """Every (entry, error input) of the selected entries."""
+    for entry in select_entries(layers, entries):
+        for error in entry.errors:
+            yield ErrorCase(entry, error)

@@ -7,6 +7,7 @@ error: 0.01 means a hundred times inside the tolerance, above 1 is a failure.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,14 +15,27 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Tolerance:
+    """``atol + rtol·|expected|`` per element, or with ``norm="l2"`` a bound ``rtol`` on the
+    relative L2 error ‖a − e‖ / ‖e‖ of the whole tensor; ``reason`` says why."""
+
     rtol: float
     atol: float
     reason: str = ""
+    norm: str = "elementwise"
 
     def allowed(self, expected: np.ndarray) -> np.ndarray:
         return self.atol + self.rtol * np.abs(expected)
 
+    def widened(self, atol_factor: float, reason: str) -> Tolerance:
+        """The same rule with atol multiplied by ``atol_factor`` (>= 1), for the given
+        reason: the one way any caller loosens a tolerance."""
+        if not atol_factor >= 1.0:
+            raise ValueError(f"Tolerance.widened: atol_factor must be >= 1, got {atol_factor}")
+        return Tolerance(self.rtol, self.atol * atol_factor, reason, self.norm)
+
     def __str__(self) -> str:
+        if self.norm == "l2":
+            return f"relative L2 <= {self.rtol:.1e}"
         return f"rtol={self.rtol:.1e} atol={self.atol:.1e}"
 
 
@@ -43,7 +57,8 @@ FINITE_DIFFERENCE = Tolerance(rtol=1e-6, atol=1e-7, reason="central differences,
 GRADIENT_GUARD = 50.0
 
 
-def parity_tolerance(dtype: np.dtype, overrides: dict[np.dtype, Tolerance] | None) -> Tolerance:
+def parity_tolerance(dtype: np.dtype, overrides: Mapping[np.dtype, Tolerance] | None = None
+                     ) -> Tolerance:
     """The parity tolerance for ``dtype``, loosened by an entry's override if it has one."""
     dtype = np.dtype(dtype)
     if overrides and dtype in overrides:

@@ -4,6 +4,16 @@ Each function takes a NumPy layer and returns a :class:`torch_ref.base.Reference
 module built from the layer's config with its parameters copied in (layouts converted).
 """
 
-from torch_ref.base import HWIO_TO_OIHW, SAME, TRANSPOSED, Layout, Reference, TensorLink
+from torch_ref.base import (
+    HWIO_TO_OIHW,
+    LAYOUTS,
+    SAME,
+    TRANSPOSED,
+    Layout,
+    Reference,
+    TensorLink,
+    link_module,
+)
 
-__all__ = ["HWIO_TO_OIHW", "SAME", "TRANSPOSED", "Layout", "Reference", "TensorLink"]
+__all__ = ["HWIO_TO_OIHW", "LAYOUTS", "SAME", "TRANSPOSED", "Layout", "Reference", "TensorLink",
+           "link_module"]

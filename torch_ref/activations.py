@@ -5,7 +5,7 @@ from __future__ import annotations
 from torch import nn
 
 from numpy_impl import activations as np_act
-from torch_ref.base import Reference, linked_module
+from torch_ref.base import Reference, link_module
 
 
 def activation_module(layer: np_act.ElementwiseActivation) -> nn.Module:
@@ -17,21 +17,6 @@ def activation_module(layer: np_act.ElementwiseActivation) -> nn.Module:
     return simple[type(layer)]()
 
 
-def identity(layer: np_act.Identity) -> Reference:
-    return linked_module(layer, activation_module(layer))
-
-
-def relu(layer: np_act.ReLU) -> Reference:
-    return linked_module(layer, activation_module(layer))
-
-
-def leaky_relu(layer: np_act.LeakyReLU) -> Reference:
-    return linked_module(layer, activation_module(layer))
-
-
-def sigmoid(layer: np_act.Sigmoid) -> Reference:
-    return linked_module(layer, activation_module(layer))
-
-
-def tanh(layer: np_act.Tanh) -> Reference:
-    return linked_module(layer, activation_module(layer))
+def activation(layer: np_act.ElementwiseActivation) -> Reference:
+    """:func:`activation_module` for ``layer``: ``nn.ReLU`` for ``ReLU`` and so on."""
+    return link_module(layer, activation_module(layer))

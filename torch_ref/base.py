@@ -61,14 +61,21 @@ class TensorLink:
 
 @dataclass
 class Reference:
-    """A torch module ready to compare: call it like the NumPy layer (NumPy layouts in/out)."""
+    """A stock torch module ready to compare with a NumPy layer.
+
+    ``module`` is the plain torch module (NCHW for image layers) with the NumPy layer's
+    parameters and buffers copied in, so benchmarks can time it as is; calling the
+    reference runs ``forward``, which takes and returns NumPy-layout tensors (NHWC).
+    ``params`` and ``buffers`` map each NumPy name onto its torch tensor.
+    """
 
     module: Callable[..., torch.Tensor]
+    forward: Callable[..., torch.Tensor] | None = None
     params: dict[str, TensorLink] = field(default_factory=dict)
     buffers: dict[str, TensorLink] = field(default_factory=dict)
 
     def __call__(self, *inputs: torch.Tensor) -> torch.Tensor:
-        return self.module(*inputs)
+        return (self.forward or self.module)(*inputs)
 
 
 def nhwc(module: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -163,24 +170,50 @@ def link_tensors(
     return links
 
 
-def linked_module(
+#: Parameter layouts a NumPy layer may declare (``PARAM_LAYOUTS``), by name.
+LAYOUTS: dict[str, Layout] = {
+    "same": SAME,
+    "(in, out)": TRANSPOSED,
+    "(kh, kw, in, out)": HWIO_TO_OIHW,
+}
+
+
+def layouts_of(layer: object) -> dict[str, Layout]:
+    """The layout of every parameter of ``layer`` by dotted NumPy name, from the
+    ``PARAM_LAYOUTS`` each (sub)layer declares (a block's children included)."""
+    named = layer.named_layers() if hasattr(layer, "named_layers") else [("", layer)]
+    layouts: dict[str, Layout] = {}
+    for prefix, sub in named:
+        for name, layout_name in getattr(sub, "PARAM_LAYOUTS", {}).items():
+            if layout_name not in LAYOUTS:
+                raise KeyError(f"{type(sub).__name__}: unknown parameter layout "
+                               f"{layout_name!r}; known: {sorted(LAYOUTS)}")
+            layouts[f"{prefix}.{name}" if prefix else name] = LAYOUTS[layout_name]
+    return layouts
+
+
+def link_module(
     layer: object,
     module: torch.nn.Module,
-    layouts: Mapping[str, Layout] | None = None,
     forward: Callable[..., torch.Tensor] | None = None,
+    rename: Mapping[str, str] | None = None,
 ) -> Reference:
     """A :class:`Reference` for ``module`` with the NumPy ``layer``'s params and buffers copied.
 
     ``layer`` follows :class:`numpy_impl.base.Layer` (``params``, ``buffers``, ``dtype``,
-    ``training``). The module is cast to the layer's dtype and put in the same train/eval
-    mode. ``forward`` wraps the call when layouts differ (NHWC ↔ NCHW).
+    ``training``, and ``PARAM_LAYOUTS`` for layouts other than torch's). The module is cast
+    to the layer's dtype and put in the same train/eval mode. ``forward`` wraps the call
+    when layouts differ (NHWC ↔ NCHW); ``rename`` maps NumPy names onto torch names where
+    they differ (blocks). Every torch tensor must be covered by a NumPy one and vice versa.
     """
     where = type(layer).__name__
     dtype = getattr(layer, "dtype", None)
     if dtype is not None:
         module = module.to(torch_dtype(dtype))
     module.train(getattr(layer, "training", True))
-    params = link_tensors(where, layer.params, dict(module.named_parameters()), layouts)
+    layouts = layouts_of(layer)
+    params = link_tensors(where, getattr(layer, "params", {}), dict(module.named_parameters()),
+                          layouts, rename)
     torch_buffers = {n: b for n, b in module.named_buffers() if "num_batches_tracked" not in n}
-    buffers = link_tensors(where, getattr(layer, "buffers", {}), torch_buffers, layouts)
-    return Reference(forward or module, params, buffers)
+    buffers = link_tensors(where, getattr(layer, "buffers", {}), torch_buffers, layouts, rename)
+    return Reference(module, forward, params, buffers)

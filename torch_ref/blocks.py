@@ -2,9 +2,9 @@
 
 ``SEBlock`` and ``SEResNetBlock`` below are seed 003's torch modules as given (NCHW). The
 NumPy blocks use readable child names; :func:`torch_name` maps each NumPy parameter or
-buffer name onto the seed module's name, and :func:`linked_block` copies every tensor
-across through that mapping (layouts converted per the NumPy layer type), checking that
-every torch tensor is covered.
+buffer name onto the seed module's name, and :func:`torch_ref.base.link_module` copies
+every tensor across through that mapping (layouts converted as each child layer declares),
+checking that every torch tensor is covered.
 
 The seed modules run on NHWC tensors through :func:`nhwc_without_onednn`: like
 :func:`torch_ref.base.nhwc`, but torch's oneDNN (mkldnn) convolution kernels are switched
@@ -30,25 +30,13 @@ NumPy name                 torch (seed) name            layout
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import torch
 from torch import nn
 
 from numpy_impl.base import Layer
 from numpy_impl.blocks import SEBlock as NumpySEBlock
 from numpy_impl.blocks import SEResNetBlock as NumpySEResNetBlock
-from numpy_impl.conv import Conv2D
-from numpy_impl.linear import Linear
-from torch_ref.base import (
-    HWIO_TO_OIHW,
-    TRANSPOSED,
-    Layout,
-    Reference,
-    link_tensors,
-    nhwc_without_onednn,
-    torch_dtype,
-)
+from torch_ref.base import Reference, link_module, nhwc_without_onednn
 
 
 # --------------------------------------------------------------------------- seed 003
@@ -131,36 +119,9 @@ def torch_name(name: str) -> str:
     return name
 
 
-def layouts_of(layer: Layer) -> dict[str, Layout]:
-    """The layout of every weight by NumPy name, from the type of the layer that owns it."""
-    layouts: dict[str, Layout] = {}
-    for prefix, sub in layer.named_layers():
-        layout = {Conv2D: HWIO_TO_OIHW, Linear: TRANSPOSED}.get(type(sub))
-        if layout is not None:
-            layouts[f"{prefix}.weight" if prefix else "weight"] = layout
-    return layouts
-
-
 def renames(layer: Layer) -> dict[str, str]:
     """NumPy name → seed-module name for every parameter and buffer of ``layer``."""
     return {name: torch_name(name) for name in [*layer.params, *layer.buffers]}
-
-
-def linked_block(
-    layer: Layer, module: nn.Module, forward: Callable[..., torch.Tensor] | None = None
-) -> Reference:
-    """:func:`torch_ref.base.linked_module` with the name mapping of :func:`torch_name`:
-    cast to the layer's dtype, same train/eval mode, params and buffers copied in."""
-    where = type(layer).__name__
-    if layer.dtype is not None:
-        module = module.to(torch_dtype(layer.dtype))
-    module.train(layer.training)
-    layouts, rename = layouts_of(layer), renames(layer)
-    params = link_tensors(where, layer.params, dict(module.named_parameters()), layouts,
-                          rename)
-    torch_buffers = {n: b for n, b in module.named_buffers() if "num_batches_tracked" not in n}
-    buffers = link_tensors(where, layer.buffers, torch_buffers, layouts, rename)
-    return Reference(forward or module, params, buffers)
 
 
 # --------------------------------------------------------------------------- references
@@ -169,10 +130,10 @@ def se_block_module(layer: NumpySEBlock) -> SEBlock:
     return SEBlock(layer.channels, layer.reduction)
 
 
-def se_block(layer: NumpySEBlock, module: SEBlock | None = None) -> Reference:
+def se_block(layer: NumpySEBlock) -> Reference:
     """The seed's ``SEBlock`` on NHWC tensors, weights copied (and transposed) across."""
-    module = se_block_module(layer) if module is None else module
-    return linked_block(layer, module, forward=nhwc_without_onednn(module))
+    module = se_block_module(layer)
+    return link_module(layer, module, nhwc_without_onednn(module), renames(layer))
 
 
 def se_resnet_block_module(layer: NumpySEResNetBlock) -> SEResNetBlock:
@@ -180,10 +141,8 @@ def se_resnet_block_module(layer: NumpySEResNetBlock) -> SEResNetBlock:
     return SEResNetBlock(layer.in_channels, layer.out_channels, layer.stride, layer.reduction)
 
 
-def se_resnet_block(
-    layer: NumpySEResNetBlock, module: SEResNetBlock | None = None
-) -> Reference:
+def se_resnet_block(layer: NumpySEResNetBlock) -> Reference:
     """The seed's ``SEResNetBlock`` on NHWC tensors; every conv, batch-norm and SE tensor
     (running statistics included) copied across, in the NumPy block's train/eval mode."""
-    module = se_resnet_block_module(layer) if module is None else module
-    return linked_block(layer, module, forward=nhwc_without_onednn(module))
+    module = se_resnet_block_module(layer)
+    return link_module(layer, module, nhwc_without_onednn(module), renames(layer))

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from numpy_impl.conv import Conv2D
-from torch_ref.base import HWIO_TO_OIHW, Reference, linked_module, nhwc_without_onednn
+from torch_ref.base import Reference, link_module, nhwc_without_onednn
 
 
 def conv2d_module(layer: Conv2D) -> nn.Conv2d:
@@ -42,7 +42,7 @@ def conv2d(layer: Conv2D) -> Reference:
     forward = nhwc_without_onednn(module)  # torch 2.13 oneDNN heap corruption, see base
     if module.padding == "same":
         forward = _quiet_even_same(forward)
-    return linked_module(layer, module, layouts={"weight": HWIO_TO_OIHW}, forward=forward)
+    return link_module(layer, module, forward=forward)
 
 
 def _quiet_even_same(

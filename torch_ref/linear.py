@@ -5,7 +5,7 @@ from __future__ import annotations
 from torch import nn
 
 from numpy_impl.linear import Linear
-from torch_ref.base import TRANSPOSED, Reference, linked_module
+from torch_ref.base import Reference, link_module
 
 
 def linear_module(layer: Linear) -> nn.Linear:
@@ -15,4 +15,4 @@ def linear_module(layer: Linear) -> nn.Linear:
 
 def linear(layer: Linear) -> Reference:
     """``nn.Linear`` with the NumPy (in, out) weight transposed into torch's (out, in)."""
-    return linked_module(layer, linear_module(layer), layouts={"weight": TRANSPOSED})
+    return link_module(layer, linear_module(layer))

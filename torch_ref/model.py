@@ -27,8 +27,8 @@ from numpy_impl.normalization import BatchNorm2d
 from numpy_impl.pooling import GlobalAvgPool2D, Pool2D
 from numpy_impl.reshape import Flatten
 from torch_ref.activations import activation_module
-from torch_ref.base import TensorLink, link_tensors, torch_dtype
-from torch_ref.blocks import layouts_of, renames, se_block_module, se_resnet_block_module
+from torch_ref.base import Reference, link_module
+from torch_ref.blocks import renames, se_block_module, se_resnet_block_module
 from torch_ref.conv import conv2d_module
 from torch_ref.linear import linear_module
 from torch_ref.normalization import batch_norm2d_module
@@ -71,10 +71,20 @@ def torch_module(layer: Layer, images: bool) -> nn.Module:
 class TorchTwin:
     """A ``nn.Sequential`` twin of a NumPy ``Sequential`` with every tensor linked."""
 
-    module: nn.Sequential
-    params: dict[str, TensorLink]
-    buffers: dict[str, TensorLink]
+    reference: Reference
     images: bool
+
+    @property
+    def module(self) -> nn.Sequential:
+        return self.reference.module  # type: ignore[return-value]
+
+    @property
+    def params(self) -> dict:
+        return self.reference.params
+
+    @property
+    def buffers(self) -> dict:
+        return self.reference.buffers
 
     def __call__(self, x: np.ndarray) -> torch.Tensor:
         """Run on a NumPy batch (NHWC images are permuted to NCHW on the way in)."""
@@ -84,23 +94,14 @@ class TorchTwin:
 
 def torch_twin(model: Sequential, images: bool) -> TorchTwin:
     """Stock torch modules in a ``nn.Sequential`` (NCHW inside), the NumPy model's
-    parameters and buffers copied in: names map one to one (``0.weight`` …; SE blocks
-    through :func:`torch_ref.blocks.renames`), layouts through
-    :func:`torch_ref.blocks.layouts_of` (Linear transposed, conv HWIO → OIHW).
-    ``images``: the model's input is NHWC images. Every torch tensor must be covered."""
+    parameters and buffers copied in by :func:`torch_ref.base.link_module`: names map one to
+    one (``0.weight`` …; SE blocks through :func:`torch_ref.blocks.renames`), layouts as
+    each layer declares them (Linear transposed, conv HWIO → OIHW). ``images``: the model's
+    input is NHWC images. Every torch tensor must be covered."""
     modules = []
     spatial = images
     for layer in model:
         modules.append(torch_module(layer, spatial))
         if isinstance(layer, (Flatten, GlobalAvgPool2D)):
             spatial = False
-    module = nn.Sequential(*modules)
-    if model.dtype is not None:
-        module = module.to(torch_dtype(model.dtype))
-    module.train(model.training)
-    layouts, rename = layouts_of(model), renames(model)
-    params = link_tensors("torch_twin", model.params, dict(module.named_parameters()),
-                          layouts, rename)
-    torch_buffers = {n: b for n, b in module.named_buffers() if "num_batches_tracked" not in n}
-    buffers = link_tensors("torch_twin", model.buffers, torch_buffers, layouts, rename)
-    return TorchTwin(module, params, buffers, images)
+    return TorchTwin(link_module(model, nn.Sequential(*modules), rename=renames(model)), images)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from torch import nn
 
 from numpy_impl.pooling import GlobalAvgPool2D, Pool2D
-from torch_ref.base import Reference, linked_module, nhwc
+from torch_ref.base import Reference, link_module, nhwc
 
 
 def pool2d_module(layer: Pool2D) -> nn.Module:
@@ -20,7 +20,7 @@ def pool2d_module(layer: Pool2D) -> nn.Module:
 def pool2d(layer: Pool2D) -> Reference:
     """:func:`pool2d_module` on NHWC tensors."""
     module = pool2d_module(layer)
-    return linked_module(layer, module, forward=nhwc(module))
+    return link_module(layer, module, forward=nhwc(module))
 
 
 def global_avg_pool2d_module(layer: GlobalAvgPool2D) -> nn.Module:
@@ -31,4 +31,4 @@ def global_avg_pool2d_module(layer: GlobalAvgPool2D) -> nn.Module:
 def global_avg_pool2d(layer: GlobalAvgPool2D) -> Reference:
     """:func:`global_avg_pool2d_module` on NHWC tensors: (N, H, W, C) -> (N, C)."""
     module = global_avg_pool2d_module(layer)
-    return linked_module(layer, module, forward=nhwc(module))
+    return link_module(layer, module, forward=nhwc(module))

@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from numpy_impl.blocks import SEBlock, SEResNetBlock
 from numpy_impl.normalization import BatchNorm2d
-from parity_tests.pairing import ErrorInput, PairInfo, Sample, common_layer_errors, normal, zeros
+from parity_tests.entry import (
+    Entry,
+    ErrorInput,
+    impl_errors,
+    parametrized_layer_errors,
+    zeros,
+)
+from parity_tests.samples import Sample, normal
 from parity_tests.tolerances import Tolerance
 from torch_ref import blocks as ref_blocks
 from torch_ref import normalization as ref_norm
 
 
-def randomize_running_stats(layer: Any, rng: np.random.Generator) -> None:
+def random_running_stats(layer: Any, rng: np.random.Generator) -> None:
     """Give every batch norm of ``layer`` non-trivial running statistics (mean N(0, 0.5²),
-    variance U(0.5, 2)), in place. The torch reference copies buffers from the NumPy layer,
-    so both sides start from them; an eval pass that normalized with the batch statistics
-    (or with mean 0, variance 1) instead could then not pass. (Wider spreads give every
-    image in an SE-ResNet batch the same large channel offsets, which can leave the SE
-    bottleneck ReLU dead for the whole batch and its gradients exactly 0.)"""
+    variance U(0.5, 2)), in place (a sample's ``setup``). The torch reference copies buffers
+    from the NumPy layer, so both sides start from them; an eval pass that normalized with
+    the batch statistics (or with mean 0, variance 1) instead could then not pass. (Wider
+    spreads give every image in an SE-ResNet batch the same large channel offsets, which can
+    leave the SE bottleneck ReLU dead for the whole batch and its gradients exactly 0.)"""
     for name, buffer in layer.buffers.items():
         if name.endswith("running_mean"):
             buffer[...] = rng.standard_normal(buffer.shape) * 0.5
@@ -29,34 +35,17 @@ def randomize_running_stats(layer: Any, rng: np.random.Generator) -> None:
             buffer[...] = rng.uniform(0.5, 2.0, buffer.shape)
 
 
-def with_running_stats(factory: Callable[..., Any]) -> Callable[..., Any]:
-    """``factory`` plus a ``running_stats`` keyword: ``"fresh"`` (0 and 1, as constructed) or
-    ``"random"`` (see :func:`randomize_running_stats`, drawn from the case's ``rng``)."""
+def _refused(name: str, message: str, error: type[Exception] = ValueError, **kwargs: Any
+             ) -> ErrorInput:
+    """A constructor argument that must be refused."""
+    return ErrorInput(name, "construct", error, message, kwargs=kwargs)
 
-    def build(running_stats: str = "fresh", **kwargs: Any) -> Any:
-        if running_stats not in ("fresh", "random"):
-            raise ValueError(f"running_stats must be 'fresh' or 'random', got {running_stats!r}")
-        layer = factory(**kwargs)
-        if running_stats == "random":
-            randomize_running_stats(layer, kwargs["rng"])
-        return layer
 
-    build.__doc__ = factory.__doc__
-    return build
+def _forward_error(name: str, message: str, x: np.ndarray) -> ErrorInput:
+    return ErrorInput(name, "forward", ValueError, message, args=(x,))
 
 
 # --------------------------------------------------------------------------- batch norm
-def make_batch_norm2d(
-    rng: np.random.Generator | None = None, **kwargs: Any
-) -> BatchNorm2d:
-    """BatchNorm2d takes no ``rng`` (its init is deterministic); the harness passes one."""
-    return BatchNorm2d(**kwargs)
-
-
-def bn3() -> BatchNorm2d:
-    return BatchNorm2d(3)
-
-
 BN_SAMPLES = (
     Sample("train-b4h5w5c3", (4, 5, 5, 3), {"num_features": 3}),
     Sample("train-steps4-b8h4w4c6", (8, 4, 4, 6), {"num_features": 6},
@@ -66,14 +55,14 @@ BN_SAMPLES = (
            {"num_features": 5, "momentum": 0.5, "eps": 1e-3}, steps=3,
            make_input=normal(3.0, -1.0), note="non-default momentum and eps"),
     Sample("eval-random-stats-b4h5w5c3", (4, 5, 5, 3),
-           {"num_features": 3, "running_stats": "random"}, make_input=normal(2.0, 1.0),
+           {"num_features": 3}, setup=random_running_stats, make_input=normal(2.0, 1.0),
            training=False,
            note="running stats N(0,0.25)/U(0.5,2), inputs N(1,4): normalizing with the batch "
            "statistics or with 0/1 would fail"),
     Sample("noaffine-train-b4h4w4c3", (4, 4, 4, 3), {"num_features": 3, "affine": False},
            steps=2),
     Sample("noaffine-eval-random-stats", (4, 4, 4, 3),
-           {"num_features": 3, "affine": False, "running_stats": "random"}, training=False),
+           {"num_features": 3, "affine": False}, setup=random_running_stats, training=False),
     Sample("train-b1h3w4c2", (1, 3, 4, 2), {"num_features": 2}, steps=2,
            note="a single image: statistics over H·W = 12 values"),
     Sample("train-b6h1w1c4", (6, 1, 1, 4), {"num_features": 4}, steps=2,
@@ -81,40 +70,31 @@ BN_SAMPLES = (
     Sample("train-b3h1w1c3", (3, 1, 1, 3), {"num_features": 3}, steps=2,
            note="three values per channel: unbiased factor M/(M-1) = 1.5 (with M = 2 the "
            "input gradient is ~0, see test_blocks for that case)"),
-    Sample("eval-b1h1w1c3", (1, 1, 1, 3), {"num_features": 3, "running_stats": "random"},
+    Sample("eval-b1h1w1c3", (1, 1, 1, 3), {"num_features": 3}, setup=random_running_stats,
            training=False, note="one value per channel is fine in eval mode"),
 )
 
-BN_ERRORS = common_layer_errors(bn3, zeros(2, 4, 4, 3)) + (
-    ErrorInput("wrong-rank-2d", lambda: bn3().forward(zeros(4, 3)), ValueError,
-               r"x must have 4 dimensions \(batch, height, width, channels\), got 2"),
-    ErrorInput("wrong-rank-5d", lambda: bn3().forward(zeros(2, 2, 2, 2, 3)), ValueError,
-               r"x must have 4 dimensions .*got 5"),
-    ErrorInput("channel-mismatch", lambda: bn3().forward(zeros(2, 4, 4, 5)), ValueError,
-               r"x has 5 channels \(num_features\) on axis 3 .*expected 3"),
-    ErrorInput("nchw-input", lambda: bn3().forward(zeros(2, 3, 4, 4)), ValueError,
-               r"x has 4 channels \(num_features\) on axis 3 \(shape \(2, 3, 4, 4\)\)"),
-    ErrorInput("float64-into-float32", lambda: bn3().forward(zeros(2, 4, 4, 3,
-               dtype=np.float64)), TypeError,
-               r"x has dtype float64 but the layer computes in float32"),
-    ErrorInput("one-value-per-channel-training", lambda: bn3().forward(zeros(1, 1, 1, 3)),
-               ValueError, r"Expected more than 1 value per channel when training"),
-    ErrorInput("eps-zero", lambda: BatchNorm2d(3, eps=0.0), ValueError,
-               r"eps must be > 0, got 0"),
-    ErrorInput("eps-negative", lambda: BatchNorm2d(3, eps=-1e-5), ValueError,
-               r"eps must be > 0, got -1e-05"),
-    ErrorInput("momentum-negative", lambda: BatchNorm2d(3, momentum=-0.1), ValueError,
-               r"momentum must lie in \[0, 1\], got -0.1"),
-    ErrorInput("momentum-above-one", lambda: BatchNorm2d(3, momentum=1.5), ValueError,
-               r"momentum must lie in \[0, 1\], got 1.5"),
-    ErrorInput("momentum-none", lambda: BatchNorm2d(3, momentum=None), TypeError,
-               r"momentum must be a real number, got NoneType"),
-    ErrorInput("num-features-zero", lambda: BatchNorm2d(0), ValueError,
-               r"num_features must be >= 1, got 0"),
-    ErrorInput("num-features-float", lambda: BatchNorm2d(2.0), TypeError,
-               r"num_features must be an int, got float"),
-    ErrorInput("int-dtype", lambda: BatchNorm2d(3, dtype=np.int32), TypeError,
-               r"dtype must be float32 or float64, got int32"),
+BN_IMAGES = zeros(2, 4, 4, 3)
+BN_ERRORS = parametrized_layer_errors(BN_IMAGES) + (
+    _forward_error("x-2d", r"x must have 4 dimensions \(batch, height, width, channels\), got 2",
+                   zeros(4, 3)),
+    _forward_error("x-5d", r"x must have 4 dimensions .*got 5", zeros(2, 2, 2, 2, 3)),
+    _forward_error("channel-mismatch",
+                   r"x has 5 channels \(num_features\) on axis 3 .*expected 3",
+                   zeros(2, 4, 4, 5)),
+    _forward_error("nchw-input", r"x has 4 channels \(num_features\) on axis 3 "
+                   r"\(shape \(2, 3, 4, 4\)\)", zeros(2, 3, 4, 4)),
+    _forward_error("one-value-per-channel-training",
+                   r"Expected more than 1 value per channel when training", zeros(1, 1, 1, 3)),
+    _refused("eps-zero", r"eps must be > 0, got 0", eps=0.0),
+    _refused("eps-negative", r"eps must be > 0, got -1e-05", eps=-1e-5),
+    _refused("momentum-negative", r"momentum must lie in \[0, 1\], got -0.1", momentum=-0.1),
+    _refused("momentum-above-one", r"momentum must lie in \[0, 1\], got 1.5", momentum=1.5),
+    _refused("momentum-none", r"momentum must be a real number, got NoneType", TypeError,
+             momentum=None),
+    _refused("num-features-zero", r"num_features must be >= 1, got 0", num_features=0),
+    _refused("num-features-float", r"num_features must be an int, got float", TypeError,
+             num_features=2.0),
 )
 
 #: float32 only, atol only. dγ = Σ dy·x̂ sums M = N·H·W (≤ 128) terms per channel; in eval
@@ -127,13 +107,14 @@ BN_FLOAT32 = Tolerance(
 )
 
 BATCH_NORM = (
-    PairInfo(
+    Entry(
         name="batch_norm2d",
-        numpy_factory=with_running_stats(make_batch_norm2d),
-        torch_factory=ref_norm.batch_norm2d,
+        layer=BatchNorm2d,
+        reference=ref_norm.batch_norm2d,
         samples=BN_SAMPLES,
-        error_inputs=BN_ERRORS,
-        has_params=True,
+        errors=BN_ERRORS,
+        error_kwargs={"num_features": 3},
+        error_args=(BN_IMAGES,),
         tolerances={np.dtype(np.float32): BN_FLOAT32},
         description="batch norm over (N, H, W) of NHWC input; running stats, train and eval",
     ),
@@ -141,10 +122,6 @@ BATCH_NORM = (
 
 
 # --------------------------------------------------------------------------- SE block
-def se16() -> SEBlock:
-    return SEBlock(16, reduction=4, rng=0)
-
-
 # The SE bottleneck is a ReLU over N·(C//r) values: if all of them are negative, both fc
 # gradients are exactly 0 and the gradient guard (rightly) fails the case. Inputs are
 # zero-mean (a shared offset makes the samples' signs agree) and N·(C//r) >= 12, so a dead
@@ -161,40 +138,34 @@ SE_SAMPLES = (
            note="one image, non-square map, C not a power of 2, no reduction"),
 )
 
-SE_ERRORS = common_layer_errors(se16, zeros(2, 3, 3, 16)) + (
-    ErrorInput("channels-below-reduction", lambda: SEBlock(8, reduction=16), ValueError,
-               r"SEBlock: channels // reduction must be >= 1 .*got 8 // 16 = 0"),
-    ErrorInput("reduction-zero", lambda: SEBlock(8, reduction=0), ValueError,
-               r"reduction must be >= 1, got 0"),
-    ErrorInput("channels-zero", lambda: SEBlock(0, reduction=1), ValueError,
-               r"channels must be >= 1, got 0"),
-    ErrorInput("wrong-rank-2d", lambda: se16().forward(zeros(2, 16)), ValueError,
-               r"x must have 4 dimensions \(batch, height, width, channels\), got 2"),
-    ErrorInput("channel-mismatch", lambda: se16().forward(zeros(2, 3, 3, 8)), ValueError,
-               r"x has 8 channels on axis 3 .*expected 16"),
-    ErrorInput("float64-into-float32", lambda: se16().forward(zeros(2, 3, 3, 16,
-               dtype=np.float64)), TypeError,
-               r"x has dtype float64 but the layer computes in float32"),
+SE_IMAGES = zeros(2, 3, 3, 16)
+SE_ERRORS = parametrized_layer_errors(SE_IMAGES) + (
+    _refused("channels-below-reduction",
+             r"SEBlock: channels // reduction must be >= 1 .*got 8 // 16 = 0",
+             channels=8, reduction=16),
+    _refused("reduction-zero", r"reduction must be >= 1, got 0", channels=8, reduction=0),
+    _refused("channels-zero", r"channels must be >= 1, got 0", channels=0, reduction=1),
+    _forward_error("x-2d", r"x must have 4 dimensions \(batch, height, width, channels\), got 2",
+                   zeros(2, 16)),
+    _forward_error("channel-mismatch", r"x has 8 channels on axis 3 .*expected 16",
+                   zeros(2, 3, 3, 8)),
 )
 
 SE_BLOCK = (
-    PairInfo(
+    Entry(
         name="se_block",
-        numpy_factory=SEBlock,
-        torch_factory=ref_blocks.se_block,
+        layer=SEBlock,
+        reference=ref_blocks.se_block,
         samples=SE_SAMPLES,
-        error_inputs=SE_ERRORS,
-        has_params=True,
+        errors=SE_ERRORS,
+        error_kwargs={"channels": 16, "reduction": 4},
+        error_args=(SE_IMAGES,),
         description="squeeze-and-excitation (seed 003): GAP, FC-ReLU-FC-sigmoid, x * s",
     ),
 )
 
 
 # --------------------------------------------------------------------------- SE-ResNet block
-def block4() -> SEResNetBlock:
-    return SEResNetBlock(4, 4, reduction=2, rng=0)
-
-
 # Tiny sizes: the conv loop path runs too, and the float64 finite-difference check probes
 # up to 96 coordinates of every tensor with two block forwards each. reduction=1 keeps the
 # SE bottleneck wide (N·C = 16 ReLU inputs), see SE_SAMPLES: in eval mode the running
@@ -207,34 +178,30 @@ RESNET_SAMPLES = (
     Sample("stride2-train-b2h6w6c8", (2, 6, 6, 8),
            {"in_channels": 8, "out_channels": 8, "stride": 2, "reduction": 1}, steps=2,
            note="projection shortcut because of the stride; buffers after 2 updates"),
-    Sample("widen-train-b2h5w5c4to8", (2, 5, 5, 4),
+    Sample("widen-train-b2h5w5c4o8", (2, 5, 5, 4),
            {"in_channels": 4, "out_channels": 8, "reduction": 1},
            note="projection shortcut because the channels change"),
     Sample("stride2-widen-eval-random-stats", (2, 6, 6, 4),
-           {"in_channels": 4, "out_channels": 16, "stride": 2, "reduction": 1,
-            "running_stats": "random"}, training=False,
+           {"in_channels": 4, "out_channels": 16, "stride": 2, "reduction": 1},
+           setup=random_running_stats, training=False,
            note="eval mode, all three batch norms with non-trivial running statistics"),
     Sample("identity-eval-random-stats", (2, 4, 4, 16),
-           {"in_channels": 16, "out_channels": 16, "reduction": 1, "running_stats": "random"},
+           {"in_channels": 16, "out_channels": 16, "reduction": 1}, setup=random_running_stats,
            training=False),
 )
 
-RESNET_ERRORS = common_layer_errors(block4, zeros(2, 4, 4, 4)) + (
-    ErrorInput("out-channels-below-reduction", lambda: SEResNetBlock(4, 8), ValueError,
-               r"SEResNetBlock: out_channels // reduction must be >= 1 .*got 8 // 16 = 0"),
-    ErrorInput("stride-zero", lambda: SEResNetBlock(4, 4, stride=0, reduction=2), ValueError,
-               r"stride must be >= 1, got 0"),
-    ErrorInput("unknown-impl", lambda: SEResNetBlock(4, 4, reduction=2, impl="fast"),
-               ValueError, r"impl must be one of 'loop', 'vectorized', got 'fast'"),
-    ErrorInput("wrong-rank-3d", lambda: block4().forward(zeros(4, 4, 4)), ValueError,
-               r"x must have 4 dimensions \(batch, height, width, channels\), got 3"),
-    ErrorInput("channel-mismatch", lambda: block4().forward(zeros(2, 4, 4, 3)), ValueError,
-               r"x has 3 channels \(in_channels\) on axis 3 .*expected 4"),
-    ErrorInput("one-value-per-channel-training", lambda: block4().forward(zeros(1, 1, 1, 4)),
-               ValueError, r"Expected more than 1 value per channel when training"),
-    ErrorInput("float64-into-float32", lambda: block4().forward(zeros(2, 4, 4, 4,
-               dtype=np.float64)), TypeError,
-               r"x has dtype float64 but the layer computes in float32"),
+RESNET_IMAGES = zeros(2, 4, 4, 4)
+RESNET_ERRORS = parametrized_layer_errors(RESNET_IMAGES) + impl_errors() + (
+    _refused("out-channels-below-reduction",
+             r"SEResNetBlock: out_channels // reduction must be >= 1 .*got 8 // 16 = 0",
+             in_channels=4, out_channels=8, reduction=16),
+    _refused("stride-zero", r"stride must be >= 1, got 0", stride=0),
+    _forward_error("x-3d", r"x must have 4 dimensions \(batch, height, width, channels\), got 3",
+                   zeros(4, 4, 4)),
+    _forward_error("channel-mismatch",
+                   r"x has 3 channels \(in_channels\) on axis 3 .*expected 4", zeros(2, 4, 4, 3)),
+    _forward_error("one-value-per-channel-training",
+                   r"Expected more than 1 value per channel when training", zeros(1, 1, 1, 4)),
 )
 
 #: float32 only (float64 keeps the default). A conv weight gradient here sums N·OH·OW = 50
@@ -248,14 +215,14 @@ RESNET_FLOAT32 = Tolerance(
 )
 
 SE_RESNET_BLOCK = (
-    PairInfo(
+    Entry(
         name="se_resnet_block",
-        numpy_factory=with_running_stats(SEResNetBlock),
-        torch_factory=ref_blocks.se_resnet_block,
+        layer=SEResNetBlock,
+        reference=ref_blocks.se_resnet_block,
         samples=RESNET_SAMPLES,
-        error_inputs=RESNET_ERRORS,
-        impls=("loop", "vectorized"),
-        has_params=True,
+        errors=RESNET_ERRORS,
+        error_kwargs={"in_channels": 4, "out_channels": 4, "reduction": 2},
+        error_args=(RESNET_IMAGES,),
         tolerances={np.dtype(np.float32): RESNET_FLOAT32},
         description="SE-ResNet basic block (seed 003): conv-BN-ReLU-conv-BN, SE, shortcut, ReLU",
     ),

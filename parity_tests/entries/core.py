@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import numpy as np
 
 from numpy_impl import (
@@ -20,13 +17,17 @@ from numpy_impl import (
     SoftmaxCrossEntropyLoss,
     Tanh,
 )
-from parity_tests.pairing import (
-    F32,
+from parity_tests.entry import (
+    Entry,
     ErrorInput,
-    PairInfo,
+    impl_errors,
+    layer_errors,
+    parametrized_layer_errors,
+    zeros,
+)
+from parity_tests.samples import (
     Sample,
     class_labels,
-    common_layer_errors,
     extreme,
     integers,
     normal,
@@ -34,7 +35,6 @@ from parity_tests.pairing import (
     probabilities,
     regression_targets,
     soft_targets,
-    zeros,
 )
 from torch_ref import activations as ref_act
 from torch_ref import linear as ref_linear
@@ -55,41 +55,42 @@ SATURATING_SAMPLES = (
     Sample("extreme-1e4", (64, 32), make_input=extreme(1e4),
            note="half the inputs near ±1e4: no overflow, exact 0/1 tails"),
 )
+VECTORS = zeros(4, 3)
+ACTIVATION_ERRORS = layer_errors(VECTORS) + (
+    ErrorInput("x-0d", "forward", ValueError, r"x must have at least 1 dimension",
+               args=(np.array(1.0, dtype=np.float32),)),
+)
 
 
-def activation(
-    name: str, factory: Callable[..., Any], reference: Callable[[Any], Any],
-    extra_samples: tuple[Sample, ...] = (), extra_errors: tuple[ErrorInput, ...] = (),
-) -> PairInfo:
-    return PairInfo(
+def activation(name: str, layer: type, extra_samples: tuple[Sample, ...] = (),
+               extra_errors: tuple[ErrorInput, ...] = ()) -> Entry:
+    return Entry(
         name=name,
-        numpy_factory=factory,
-        torch_factory=reference,
+        layer=layer,
+        reference=ref_act.activation,
         samples=ACTIVATION_SAMPLES + extra_samples,
-        error_inputs=common_layer_errors(factory, zeros(4, 3))
-        + (ErrorInput("0-d-input", lambda: factory().forward(np.array(1.0, dtype=F32)),
-                      ValueError, r"x must have at least 1 dimension"),)
-        + extra_errors,
-        description=(factory.__doc__ or "").strip().splitlines()[0],
+        errors=ACTIVATION_ERRORS + extra_errors,
+        error_args=(VECTORS,),
+        description=(layer.__doc__ or "").strip().splitlines()[0],
     )
 
 
 ACTIVATIONS = (
-    activation("identity", Identity, ref_act.identity),
-    activation("relu", ReLU, ref_act.relu, KINK_SAMPLES),
+    activation("identity", Identity),
+    activation("relu", ReLU, KINK_SAMPLES),
     activation(
-        "leaky_relu", LeakyReLU, ref_act.leaky_relu,
+        "leaky_relu", LeakyReLU,
         (*KINK_SAMPLES,
          Sample("slope0.2-b64d32", (64, 32), kwargs={"negative_slope": 0.2}),
          Sample("slope0.2-ties-at-zero", (32, 16), kwargs={"negative_slope": 0.2},
                 make_input=integers(-2, 3), gradcheck=False)),
-        (ErrorInput("slope-not-a-number", lambda: LeakyReLU("0.1"), TypeError,
-                    r"negative_slope must be a real number"),
-         ErrorInput("slope-nan", lambda: LeakyReLU(float("nan")), ValueError,
-                    r"negative_slope must be finite")),
+        (ErrorInput("slope-not-a-number", "construct", TypeError,
+                    r"negative_slope must be a real number", kwargs={"negative_slope": "0.1"}),
+         ErrorInput("slope-nan", "construct", ValueError, r"negative_slope must be finite",
+                    kwargs={"negative_slope": float("nan")})),
     ),
-    activation("sigmoid", Sigmoid, ref_act.sigmoid, SATURATING_SAMPLES),
-    activation("tanh", Tanh, ref_act.tanh, SATURATING_SAMPLES),
+    activation("sigmoid", Sigmoid, SATURATING_SAMPLES),
+    activation("tanh", Tanh, SATURATING_SAMPLES),
 )
 
 
@@ -104,33 +105,28 @@ SOFTMAX_SAMPLES = (
     Sample("b1c1", (1, 1), guard=False,
            note="one class: softmax is exactly 1 and its gradient exactly 0"),
 )
-
-
-def softmax_errors(factory: Callable[[], Any]) -> tuple[ErrorInput, ...]:
-    return common_layer_errors(factory, zeros(4, 3)) + (
-        ErrorInput("1-d-input", lambda: factory().forward(zeros(5)), ValueError,
-                   r"x must have at least 2 dimension\(s\) \(batch, \.\.\., classes\)"),
-        ErrorInput("no-classes", lambda: factory().forward(zeros(4, 0)), ValueError,
-                   r"x must have at least one class"),
-    )
-
+SOFTMAX_ERRORS = layer_errors(VECTORS) + (
+    ErrorInput("x-1d", "forward", ValueError,
+               r"x must have at least 2 dimension\(s\) \(batch, \.\.\., classes\)",
+               args=(zeros(5),)),
+    ErrorInput("no-classes", "forward", ValueError, r"x must have at least one class",
+               args=(zeros(4, 0),)),
+)
 
 SOFTMAX = (
-    PairInfo(
+    Entry(
         name="softmax",
-        numpy_factory=Softmax,
-        torch_factory=ref_softmax.softmax,
+        layer=Softmax,
+        reference=ref_softmax.softmax,
         samples=SOFTMAX_SAMPLES,
-        error_inputs=softmax_errors(Softmax)
-        + (ErrorInput("unknown-impl", lambda: Softmax(impl="fast"), ValueError,
-                      r"impl must be one of 'loop', 'vectorized', got 'fast'"),),
-        impls=("loop", "vectorized"),
+        errors=SOFTMAX_ERRORS + impl_errors(),
+        error_args=(VECTORS,),
         description="softmax over the last axis; loop (Jacobian) and vectorized backward",
     ),
-    PairInfo(
+    Entry(
         name="log_softmax",
-        numpy_factory=LogSoftmax,
-        torch_factory=ref_softmax.log_softmax,
+        layer=LogSoftmax,
+        reference=ref_softmax.log_softmax,
         samples=SOFTMAX_SAMPLES[:-2]
         + (
             Sample("extreme-b64c10", (64, 10), make_input=extreme(1e4), gradcheck=False,
@@ -138,60 +134,59 @@ SOFTMAX = (
                    "round-off bound"),
             Sample("b1c1", (1, 1), guard=False, note="one class: output 0, gradient 0"),
         ),
-        error_inputs=softmax_errors(LogSoftmax),
+        errors=SOFTMAX_ERRORS,
+        error_args=(VECTORS,),
         description="log-softmax over the last axis",
     ),
 )
 
 
 # --------------------------------------------------------------------------- losses
-def loss_errors(
-    factory: Callable[..., Any], prediction: np.ndarray, target: np.ndarray
-) -> tuple[ErrorInput, ...]:
-    """Bad calls every loss must refuse."""
+def loss_errors(prediction: np.ndarray, target: np.ndarray) -> tuple[ErrorInput, ...]:
+    """Bad calls every loss must refuse, given a valid (prediction, target)."""
     n = prediction.shape[0]
     return (
-        ErrorInput("prediction-int-dtype",
-                   lambda: factory().forward(prediction.astype(np.int64), target), TypeError,
-                   r"prediction must have dtype float32 or float64"),
-        ErrorInput("prediction-list", lambda: factory().forward(prediction.tolist(), target),
-                   TypeError, r"prediction must be a numpy\.ndarray"),
-        ErrorInput("batch-mismatch", lambda: factory().forward(prediction, target[: n - 1]),
-                   ValueError, r"target .*(has 3 labels|has shape)"),
-        ErrorInput("unknown-reduction", lambda: factory(reduction="avg"), ValueError,
-                   r"reduction must be one of 'mean', 'sum', got 'avg'"),
-        ErrorInput("backward-before-forward", lambda: factory().backward(), RuntimeError,
-                   r"backward: called before forward"),
+        ErrorInput("prediction-int64", "forward", TypeError,
+                   r"prediction must have dtype float32 or float64",
+                   args=(prediction.astype(np.int64), target)),
+        ErrorInput("prediction-list", "forward", TypeError, r"prediction must be a numpy\.ndarray",
+                   args=(prediction.tolist(), target)),
+        ErrorInput("batch-mismatch", "forward", ValueError, r"target .*(has 3 labels|has shape)",
+                   args=(prediction, target[: n - 1])),
+        ErrorInput("reduction-unknown", "construct", ValueError,
+                   r"reduction must be one of 'mean', 'sum', got 'avg'",
+                   kwargs={"reduction": "avg"}),
+        ErrorInput("backward-before-forward", "backward", RuntimeError,
+                   r"backward: called before forward", forward_first=False),
     )
 
 
-def classification_errors(factory: Callable[..., Any], prediction: np.ndarray
-                          ) -> tuple[ErrorInput, ...]:
-    labels = np.array([0, 1, 2, 1], dtype=np.int64)
-    return loss_errors(factory, prediction, labels) + (
-        ErrorInput("label-too-large", lambda: factory().forward(prediction, labels + 2),
-                   ValueError, r"target labels must lie in \[0, 3\) for 3 classes, got \[3, 4"),
-        ErrorInput("label-negative", lambda: factory().forward(prediction, labels - 1),
-                   ValueError, r"target labels must lie in \[0, 3\).*got \[-1\]"),
-        ErrorInput("labels-2d", lambda: factory().forward(prediction, labels[:, None]),
-                   ValueError, r"target must have 1 dimensions \(batch,\) of class indices"),
-        ErrorInput("prediction-1d", lambda: factory().forward(prediction[0], labels[:1]),
-                   ValueError, r"prediction must have 2 dimensions \(batch, classes\)"),
-        ErrorInput("target-shape-mismatch",
-                   lambda: factory().forward(prediction, zeros(4, 4) + 0.25), ValueError,
-                   r"target has shape \(4, 4\), expected \(4, 3\)"),
-        ErrorInput("target-dtype-mismatch",
-                   lambda: factory().forward(prediction, (prediction * 0).astype(np.float64)),
-                   TypeError, r"target has dtype float64 but the layer computes in float32"),
-        ErrorInput("target-bool", lambda: factory().forward(prediction, prediction > 0),
-                   TypeError, r"target must hold integer labels or float probabilities"),
-        ErrorInput("negative-probability-target",
-                   lambda: factory().forward(prediction, prediction * 0 - 1), ValueError,
-                   r"probability targets must be finite and >= 0"),
-    )
-
-
-PROBS_4x3 = np.full((4, 3), 1 / 3, dtype=F32)
+PROBS_4x3 = np.full((4, 3), 1 / 3, dtype=np.float32)
+LABELS_4 = np.array([0, 1, 2, 1], dtype=np.int64)
+CLASSIFICATION_ERRORS = loss_errors(PROBS_4x3, LABELS_4) + (
+    ErrorInput("label-too-large", "forward", ValueError,
+               r"target labels must lie in \[0, 3\) for 3 classes, got \[3, 4",
+               args=(PROBS_4x3, LABELS_4 + 2)),
+    ErrorInput("label-negative", "forward", ValueError,
+               r"target labels must lie in \[0, 3\).*got \[-1\]", args=(PROBS_4x3, LABELS_4 - 1)),
+    ErrorInput("labels-2d", "forward", ValueError,
+               r"target must have 1 dimensions \(batch,\) of class indices",
+               args=(PROBS_4x3, LABELS_4[:, None])),
+    ErrorInput("prediction-1d", "forward", ValueError,
+               r"prediction must have 2 dimensions \(batch, classes\)",
+               args=(PROBS_4x3[0], LABELS_4[:1])),
+    ErrorInput("target-shape-mismatch", "forward", ValueError,
+               r"target has shape \(4, 4\), expected \(4, 3\)",
+               args=(PROBS_4x3, zeros(4, 4) + 0.25)),
+    ErrorInput("target-dtype-mismatch", "forward", TypeError,
+               r"target has dtype float64 but the layer computes in float32",
+               args=(PROBS_4x3, PROBS_4x3.astype(np.float64))),
+    ErrorInput("target-bool", "forward", TypeError,
+               r"target must hold integer labels or float probabilities",
+               args=(PROBS_4x3, PROBS_4x3 > 0)),
+    ErrorInput("target-negative-probability", "forward", ValueError,
+               r"probability targets must be finite and >= 0", args=(PROBS_4x3, PROBS_4x3 - 1)),
+)
 CLASSIFICATION_SAMPLES = (
     Sample("labels-b64c10", (64, 10), make_target=class_labels),
     Sample("onehot-b64c10", (64, 10), make_target=one_hot_targets),
@@ -199,12 +194,13 @@ CLASSIFICATION_SAMPLES = (
     Sample("sum-labels-b16c10", (16, 10), kwargs={"reduction": "sum"}, make_target=class_labels),
     Sample("sum-soft-b16c10", (16, 10), kwargs={"reduction": "sum"}, make_target=soft_targets),
 )
+MSE_4x3 = (zeros(4, 3), zeros(4, 3))
 
 LOSSES = (
-    PairInfo(
+    Entry(
         name="cross_entropy",
-        numpy_factory=CrossEntropyLoss,
-        torch_factory=ref_losses.cross_entropy_on_probabilities,
+        layer=CrossEntropyLoss,
+        reference=ref_losses.cross_entropy_on_probabilities,
         samples=tuple(
             Sample(s.name, s.shape, s.kwargs, probabilities(), s.make_target)
             for s in CLASSIFICATION_SAMPLES
@@ -212,65 +208,65 @@ LOSSES = (
         + (Sample("peaked-b32c10", (32, 10), make_input=probabilities(0.1),
                   make_target=class_labels, gradcheck=False,
                   note="confident predictions, p down to ~1e-26 (below the step h)"),),
-        error_inputs=classification_errors(CrossEntropyLoss, PROBS_4x3)
-        + (ErrorInput("not-probabilities", lambda: CrossEntropyLoss().forward(
-            PROBS_4x3 * 4, np.array([0, 1, 2, 1])), ValueError,
-            r"prediction must hold probabilities in \[0, 1\]"),),
-        is_loss=True,
+        errors=CLASSIFICATION_ERRORS + (
+            ErrorInput("not-probabilities", "forward", ValueError,
+                       r"prediction must hold probabilities in \[0, 1\]",
+                       args=(PROBS_4x3 * 4, LABELS_4)),),
+        error_args=(PROBS_4x3, LABELS_4),
         description="cross-entropy on probabilities (labels, one-hot or soft targets)",
     ),
-    PairInfo(
+    Entry(
         name="softmax_cross_entropy",
-        numpy_factory=SoftmaxCrossEntropyLoss,
-        torch_factory=ref_losses.softmax_cross_entropy,
+        layer=SoftmaxCrossEntropyLoss,
+        reference=ref_losses.softmax_cross_entropy,
         samples=CLASSIFICATION_SAMPLES + (
             Sample("extreme-labels-b64c10", (64, 10), make_input=extreme(1e4),
                    make_target=class_labels, gradcheck=False,
                    note="logits near ±1e4; f ≈ 1e4 makes central differences round-off bound"),
             Sample("labels-b128c1000", (128, 1000), make_target=class_labels),
         ),
-        error_inputs=classification_errors(SoftmaxCrossEntropyLoss, PROBS_4x3),
-        is_loss=True,
+        errors=CLASSIFICATION_ERRORS,
+        error_args=(PROBS_4x3, LABELS_4),
         description="softmax + cross-entropy fused, on logits",
     ),
-    PairInfo(
+    Entry(
         name="mse",
-        numpy_factory=MSELoss,
-        torch_factory=ref_losses.mse,
+        layer=MSELoss,
+        reference=ref_losses.mse,
         samples=(
             Sample("b32d8", (32, 8), make_target=regression_targets),
             Sample("b4h5w5c3", (4, 5, 5, 3), make_target=regression_targets),
             Sample("sum-b32d8", (32, 8), kwargs={"reduction": "sum"},
                    make_target=regression_targets),
         ),
-        error_inputs=loss_errors(MSELoss, zeros(4, 3), zeros(4, 3)) + (
-            ErrorInput("shape-mismatch", lambda: MSELoss().forward(zeros(4, 3), zeros(3, 4)),
-                       ValueError, r"target has shape \(3, 4\), expected \(4, 3\)"),
-            ErrorInput("no-broadcast", lambda: MSELoss().forward(zeros(4, 3), zeros(4, 1)),
-                       ValueError, r"target has shape \(4, 1\), expected \(4, 3\)"),
-            ErrorInput("target-int", lambda: MSELoss().forward(zeros(4, 3), np.zeros((4, 3),
-                       dtype=np.int64)), TypeError, r"target must have dtype float32 or float64"),
-            ErrorInput("dtype-mismatch", lambda: MSELoss().forward(zeros(4, 3),
-                       zeros(4, 3, dtype=np.float64)), TypeError, r"target has dtype float64"),
-            ErrorInput("empty", lambda: MSELoss().forward(zeros(0, 3), zeros(0, 3)), ValueError,
-                       r"prediction must have at least one element"),
+        errors=loss_errors(*MSE_4x3) + (
+            ErrorInput("shape-mismatch", "forward", ValueError,
+                       r"target has shape \(3, 4\), expected \(4, 3\)",
+                       args=(zeros(4, 3), zeros(3, 4))),
+            ErrorInput("no-broadcast", "forward", ValueError,
+                       r"target has shape \(4, 1\), expected \(4, 3\)",
+                       args=(zeros(4, 3), zeros(4, 1))),
+            ErrorInput("target-int64", "forward", TypeError,
+                       r"target must have dtype float32 or float64",
+                       args=(zeros(4, 3), np.zeros((4, 3), dtype=np.int64))),
+            ErrorInput("target-dtype-mismatch", "forward", TypeError, r"target has dtype float64",
+                       args=(zeros(4, 3), zeros(4, 3, dtype=np.float64))),
+            ErrorInput("empty", "forward", ValueError,
+                       r"prediction must have at least one element",
+                       args=(zeros(0, 3), zeros(0, 3))),
         ),
-        is_loss=True,
+        error_args=MSE_4x3,
         description="mean squared error, torch's definition",
     ),
 )
 
 
 # --------------------------------------------------------------------------- linear
-def linear_f32() -> Linear:
-    return Linear(3, 2, dtype=np.float32, rng=0)
-
-
 LINEAR = (
-    PairInfo(
+    Entry(
         name="linear",
-        numpy_factory=Linear,
-        torch_factory=ref_linear.linear,
+        layer=Linear,
+        reference=ref_linear.linear,
         samples=(
             Sample("b32i64o16", (32, 64), {"in_features": 64, "out_features": 16}),
             Sample("b1i1o1", (1, 1), {"in_features": 1, "out_features": 1}),
@@ -281,28 +277,29 @@ LINEAR = (
                                                    "weight_init": "kaiming_normal",
                                                    "bias_init": "torch_default"}),
         ),
-        error_inputs=common_layer_errors(linear_f32, zeros(4, 3)) + (
-            ErrorInput("wrong-rank-3d", lambda: linear_f32().forward(zeros(4, 1, 3)),
-                       ValueError, r"x must have 2 dimensions \(batch, in_features\), got 3"),
-            ErrorInput("wrong-rank-1d", lambda: linear_f32().forward(zeros(3)),
-                       ValueError, r"x must have 2 dimensions \(batch, in_features\), got 1"),
-            ErrorInput("wrong-feature-size", lambda: linear_f32().forward(zeros(4, 5)),
-                       ValueError, r"x has 5 features \(in_features\) on axis 1 .* expected 3"),
-            ErrorInput("float64-into-float32", lambda: linear_f32().forward(
-                zeros(4, 3, dtype=np.float64)), TypeError,
-                r"x has dtype float64 but the layer computes in float32"),
-            ErrorInput("in-features-zero", lambda: Linear(0, 2), ValueError,
-                       r"in_features must be >= 1, got 0"),
-            ErrorInput("out-features-float", lambda: Linear(3, 2.5), TypeError,
-                       r"out_features must be an int, got float"),
-            ErrorInput("unknown-init", lambda: Linear(3, 2, weight_init="glorot"), ValueError,
-                       r"name must be one of .*'xavier_uniform'.*got 'glorot'"),
-            ErrorInput("int-dtype", lambda: Linear(3, 2, dtype=np.int32), TypeError,
-                       r"dtype must be float32 or float64, got int32"),
-            ErrorInput("bad-rng", lambda: Linear(3, 2, rng="seed"), TypeError,
-                       r"rng must be a numpy\.random\.Generator, an int seed or None"),
+        errors=parametrized_layer_errors(VECTORS) + (
+            ErrorInput("x-3d", "forward", ValueError,
+                       r"x must have 2 dimensions \(batch, in_features\), got 3",
+                       args=(zeros(4, 1, 3),)),
+            ErrorInput("x-1d", "forward", ValueError,
+                       r"x must have 2 dimensions \(batch, in_features\), got 1",
+                       args=(zeros(3),)),
+            ErrorInput("wrong-feature-size", "forward", ValueError,
+                       r"x has 5 features \(in_features\) on axis 1 .* expected 3",
+                       args=(zeros(4, 5),)),
+            ErrorInput("in-features-zero", "construct", ValueError,
+                       r"in_features must be >= 1, got 0", kwargs={"in_features": 0}),
+            ErrorInput("out-features-float", "construct", TypeError,
+                       r"out_features must be an int, got float", kwargs={"out_features": 2.5}),
+            ErrorInput("init-unknown", "construct", ValueError,
+                       r"name must be one of .*'xavier_uniform'.*got 'glorot'",
+                       kwargs={"weight_init": "glorot"}),
+            ErrorInput("rng-str", "construct", TypeError,
+                       r"rng must be a numpy\.random\.Generator, an int seed or None",
+                       kwargs={"rng": "seed"}),
         ),
-        has_params=True,
+        error_kwargs={"in_features": 3, "out_features": 2},
+        error_args=(VECTORS,),
         description="y = x W + b, W stored (in, out)",
     ),
 )

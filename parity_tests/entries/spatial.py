@@ -13,7 +13,7 @@ padding instead of torch's −inf would win the max).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
 from typing import Any
 
 import numpy as np
@@ -21,38 +21,18 @@ import numpy as np
 from numpy_impl.conv import Conv2D
 from numpy_impl.pooling import GlobalAvgPool2D, Pool2D
 from numpy_impl.reshape import Flatten
-from parity_tests.pairing import (
+from parity_tests.entry import (
+    Entry,
     ErrorInput,
-    InputMaker,
-    PairInfo,
-    Sample,
-    common_layer_errors,
-    integers,
-    normal,
+    impl_errors,
+    layer_errors,
+    parametrized_layer_errors,
     zeros,
 )
+from parity_tests.samples import Sample, constant, integers, normal, relu_like
 from torch_ref import conv as ref_conv
 from torch_ref import pooling as ref_pooling
 from torch_ref import reshape as ref_reshape
-
-
-def relu_like(shift: float = -1.0) -> InputMaker:
-    """ReLU(N(shift, 1)): with shift −1 about 84% of the entries are exactly 0, so many
-    windows are ties at 0 (which zero padding, unlike torch's −inf, would join)."""
-
-    def make(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-        return np.maximum(rng.standard_normal(shape) + shift, 0.0).astype(dtype)
-
-    return make
-
-
-def constant(value: float) -> InputMaker:
-    """Every entry equal to ``value``: every window is one big tie."""
-
-    def make(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-        return np.full(shape, value, dtype=dtype)
-
-    return make
 
 
 # --------------------------------------------------------------------------- conv2d
@@ -88,76 +68,84 @@ CONV_SAMPLES = (
 )
 
 
-def conv_f32(**kwargs: Any) -> Conv2D:
-    return Conv2D(**{"in_channels": 3, "out_channels": 4, "kernel_size": 3, "rng": 0,
-                     **kwargs})
-
-
 IMAGES = zeros(2, 5, 5, 3)
 
-CONV_ERRORS = common_layer_errors(conv_f32, IMAGES) + (
-    ErrorInput("x-rank-3", lambda: conv_f32().forward(zeros(5, 5, 3)), ValueError,
-               r"x must have 4 dimensions \(batch, height, width, channels\), NHWC, got 3"),
-    ErrorInput("x-rank-5", lambda: conv_f32().forward(zeros(1, 2, 5, 5, 3)), ValueError,
-               r"x must have 4 dimensions .* got 5"),
-    ErrorInput("channel-mismatch", lambda: conv_f32().forward(zeros(2, 5, 5, 4)), ValueError,
-               r"x has 4 channels on axis 3 .*expected in_channels=3"),
-    ErrorInput("nchw-input", lambda: conv_f32().forward(zeros(2, 3, 5, 5)), ValueError,
-               r"x has 5 channels on axis 3 .*expected in_channels=3; images are .*NHWC"),
-    ErrorInput("empty-spatial", lambda: conv_f32(kernel_size=1).forward(zeros(2, 0, 5, 3)),
-               ValueError, r"x must have height and width >= 1"),
-    ErrorInput("kernel-larger-than-input", lambda: conv_f32(kernel_size=4).forward(
-        zeros(2, 3, 5, 3)), ValueError,
-        r"kernel_size \(4, 4\) is larger than the padded input \(3, 5\)"),
-    ErrorInput("kernel-larger-than-padded-input", lambda: conv_f32(
-        kernel_size=(6, 2), padding=(1, 0)).forward(zeros(2, 3, 5, 3)), ValueError,
-        r"kernel_size \(6, 2\) is larger than the padded input \(5, 5\)"),
-    ErrorInput("float64-into-float32", lambda: conv_f32().forward(IMAGES.astype(np.float64)),
-               TypeError, r"x has dtype float64 but the layer computes in float32"),
-    ErrorInput("stride-zero", lambda: conv_f32(stride=0), ValueError,
-               r"stride must be >= 1, got 0"),
-    ErrorInput("stride-negative", lambda: conv_f32(stride=(1, -2)), ValueError,
-               r"stride\[1\] must be >= 1, got -2"),
-    ErrorInput("stride-float", lambda: conv_f32(stride=1.5), TypeError,
-               r"stride must be an int or a pair of ints \(height, width\), got float"),
-    ErrorInput("padding-negative", lambda: conv_f32(padding=-1), ValueError,
-               r"padding must be >= 0, got -1"),
-    ErrorInput("padding-negative-pair", lambda: conv_f32(padding=(0, -1)), ValueError,
-               r"padding\[1\] must be >= 0, got -1"),
-    ErrorInput("padding-unknown-string", lambda: conv_f32(padding="full"), ValueError,
-               r"padding must be an int, a pair of ints, 'same' or 'valid', got 'full'"),
-    ErrorInput("padding-float", lambda: conv_f32(padding=0.5), TypeError,
-               r"padding must be an int or a pair of ints .*got float"),
-    ErrorInput("kernel-zero", lambda: conv_f32(kernel_size=0), ValueError,
-               r"kernel_size must be >= 1, got 0"),
-    ErrorInput("kernel-float", lambda: conv_f32(kernel_size=2.0), TypeError,
-               r"kernel_size must be an int or a pair of ints .*got float"),
-    ErrorInput("kernel-float-in-pair", lambda: conv_f32(kernel_size=(3, 2.5)), TypeError,
-               r"kernel_size\[1\] must be an int, got float"),
-    ErrorInput("kernel-three-values", lambda: conv_f32(kernel_size=(3, 3, 3)), ValueError,
-               r"kernel_size must be an int or a pair of ints \(height, width\), got 3 values"),
-    ErrorInput("kernel-bool", lambda: conv_f32(kernel_size=True), TypeError,
-               r"kernel_size must be an int or a pair of ints .*got bool"),
-    ErrorInput("in-channels-zero", lambda: conv_f32(in_channels=0), ValueError,
-               r"in_channels must be >= 1, got 0"),
-    ErrorInput("out-channels-float", lambda: conv_f32(out_channels=4.0), TypeError,
-               r"out_channels must be an int, got float"),
-    ErrorInput("unknown-impl", lambda: conv_f32(impl="fft"), ValueError,
-               r"impl must be one of 'loop', 'vectorized', got 'fft'"),
-    ErrorInput("unknown-init", lambda: conv_f32(weight_init="glorot"), ValueError,
-               r"name must be one of .*'xavier_uniform'.*got 'glorot'"),
-    ErrorInput("int-dtype", lambda: conv_f32(dtype=np.int32), TypeError,
-               r"dtype must be float32 or float64, got int32"),
+
+def _refused(name: str, message: str, error: type[Exception] = ValueError,
+                **kwargs: Any) -> ErrorInput:
+    """A constructor argument that must be refused."""
+    return ErrorInput(name, "construct", error, message, kwargs=kwargs)
+
+
+def _too_large(name: str, kernel: Any, x: np.ndarray, message: str, **kwargs: Any
+               ) -> ErrorInput:
+    """A kernel that does not fit in the padded input: refused at forward."""
+    return ErrorInput(name, "forward", ValueError, message,
+                      kwargs={"kernel_size": kernel, **kwargs}, args=(x,))
+
+
+def window_errors() -> tuple[ErrorInput, ...]:
+    """Bad images and window geometry, for every layer with kh × kw windows (conv, pool)."""
+    return (
+        ErrorInput("x-3d", "forward", ValueError,
+                   r"x must have 4 dimensions \(batch, height, width, channels\)",
+                   args=(zeros(5, 5, 3),)),
+        ErrorInput("empty-spatial", "forward", ValueError, r"x must have height and width >= 1",
+                   kwargs={"kernel_size": 1}, args=(zeros(2, 0, 5, 3),)),
+        _too_large("kernel-larger-than-input", (2, 6), zeros(2, 5, 5, 3),
+                   r"kernel_size \(2, 6\) is larger than the padded input \(5, 5\)"),
+        _too_large("kernel-larger-than-padded-input", (8, 2), zeros(2, 5, 5, 3),
+                   r"kernel_size \(8, 2\) is larger than the padded input \(7, 5\)",
+                   padding=(1, 0)),
+        _refused("stride-zero", r"stride must be >= 1, got 0", stride=0),
+        _refused("stride-negative", r"stride\[1\] must be >= 1, got -2", stride=(1, -2)),
+        _refused("padding-negative", r"padding must be >= 0, got -1", padding=-1),
+        _refused("padding-negative-pair", r"padding\[1\] must be >= 0, got -1",
+                    padding=(0, -1)),
+        _refused("kernel-zero", r"kernel_size must be >= 1, got 0", kernel_size=0),
+        _refused("kernel-float", r"kernel_size must be an int or a pair of ints .*got float",
+                    TypeError, kernel_size=2.0),
+    )
+
+
+CONV_ERRORS = parametrized_layer_errors(IMAGES) + window_errors() + impl_errors() + (
+    ErrorInput("x-5d", "forward", ValueError, r"x must have 4 dimensions .* got 5",
+               args=(zeros(1, 2, 5, 5, 3),)),
+    ErrorInput("channel-mismatch", "forward", ValueError,
+               r"x has 4 channels on axis 3 .*expected in_channels=3", args=(zeros(2, 5, 5, 4),)),
+    ErrorInput("nchw-input", "forward", ValueError,
+               r"x has 5 channels on axis 3 .*expected in_channels=3; images are .*NHWC",
+               args=(zeros(2, 3, 5, 5),)),
+    _refused("stride-float",
+                r"stride must be an int or a pair of ints \(height, width\), got float",
+                TypeError, stride=1.5),
+    _refused("padding-unknown-string",
+                r"padding must be an int, a pair of ints, 'same' or 'valid', got 'full'",
+                padding="full"),
+    _refused("padding-float", r"padding must be an int or a pair of ints .*got float",
+                TypeError, padding=0.5),
+    _refused("kernel-float-in-pair", r"kernel_size\[1\] must be an int, got float",
+                TypeError, kernel_size=(3, 2.5)),
+    _refused("kernel-three-values",
+                r"kernel_size must be an int or a pair of ints \(height, width\), got 3 values",
+                kernel_size=(3, 3, 3)),
+    _refused("kernel-bool", r"kernel_size must be an int or a pair of ints .*got bool",
+                TypeError, kernel_size=True),
+    _refused("in-channels-zero", r"in_channels must be >= 1, got 0", in_channels=0),
+    _refused("out-channels-float", r"out_channels must be an int, got float", TypeError,
+                out_channels=4.0),
+    _refused("init-unknown", r"name must be one of .*'xavier_uniform'.*got 'glorot'",
+                weight_init="glorot"),
 )
 
-CONV = PairInfo(
+CONV = Entry(
     name="conv2d",
-    numpy_factory=Conv2D,
-    torch_factory=ref_conv.conv2d,
+    layer=Conv2D,
+    reference=ref_conv.conv2d,
     samples=CONV_SAMPLES,
-    error_inputs=CONV_ERRORS,
-    impls=("loop", "vectorized"),
-    has_params=True,
+    errors=CONV_ERRORS,
+    error_kwargs={"in_channels": 3, "out_channels": 4, "kernel_size": 3},
+    error_args=(IMAGES,),
     description="2-D cross-correlation, NHWC, weight (kh, kw, c_in, c_out); loop and im2col",
 )
 
@@ -167,15 +155,8 @@ def pool(kernel: Any, stride: Any = None, padding: Any = 0) -> dict[str, Any]:
     return {"kernel_size": kernel, "stride": stride, "padding": padding}
 
 
-def max_pool2d(**kwargs: Any) -> Pool2D:
-    """Max pooling: −inf padding, gradient to the first maximum of each window."""
-    return Pool2D(mode="max", **kwargs)
-
-
-def avg_pool2d(**kwargs: Any) -> Pool2D:
-    """Average pooling, count_include_pad=True (÷ kh·kw always)."""
-    return Pool2D(mode="average", **kwargs)
-
+max_pool2d = functools.partial(Pool2D, mode="max")
+avg_pool2d = functools.partial(Pool2D, mode="average")
 
 POOL_SAMPLES = (
     Sample("b2h6w6c3-k2", (2, 6, 6, 3), pool(2), note="stride defaults to the kernel"),
@@ -190,8 +171,8 @@ POOL_SAMPLES = (
            note="all inputs near -5 next to padding: 0 padding would win the max"),
     Sample("neg-b2h5w6c2-k2x3-s1-p1x0", (2, 5, 6, 2), pool((2, 3), 1, (1, 0)),
            make_input=normal(shift=-5.0), note="padding on one axis only"),
-    Sample("b2h3w4c2-k5x6-p1x2-full", (2, 3, 5, 2), pool((5, 6), 1, (1, 2)),
-           note="kernel exactly the padded input: a 1x1 output"),
+    Sample("b2h3w2c2-k5x6-p1x2-full", (2, 3, 2, 2), pool((5, 6), 1, (1, 2)),
+           note="kernel exactly the padded input (3+2, 2+4): a 1x1 output"),
 )
 TIE_SAMPLES = (
     Sample("ties-int-b2h6w6c3-k2", (2, 6, 6, 3), pool(2), make_input=integers(0, 3),
@@ -204,110 +185,82 @@ TIE_SAMPLES = (
            make_input=constant(-1.0), gradcheck=False,
            note="every window one big tie of negative values next to padding"),
 )
+POOL_IMAGES = zeros(2, 4, 4, 3)
+POOL_ERRORS = layer_errors(POOL_IMAGES) + window_errors() + impl_errors() + (
+    _refused("padding-over-half-kernel",
+                r"padding \(2, 2\) must be at most half the kernel_size \(3, 3\)",
+                kernel_size=3, padding=2),
+    _refused("padding-over-half-kernel-width",
+                r"padding \(2, 2\) must be at most half the kernel_size \(4, 3\)",
+                kernel_size=(4, 3), padding=(2, 2)),
+    _refused("padding-string", r"padding must be an int or a pair of ints .*got str",
+                TypeError, padding="same"),
+)
 
 
-def pool_errors(factory: Callable[..., Pool2D]) -> tuple[ErrorInput, ...]:
-    return common_layer_errors(lambda: factory(kernel_size=2), zeros(2, 4, 4, 3)) + (
-        ErrorInput("x-rank-3", lambda: factory(kernel_size=2).forward(zeros(4, 4, 3)),
-                   ValueError, r"x must have 4 dimensions \(batch, height, width, channels\)"),
-        ErrorInput("empty-spatial", lambda: factory(kernel_size=1).forward(zeros(2, 3, 0, 1)),
-                   ValueError, r"x must have height and width >= 1"),
-        ErrorInput("kernel-larger-than-input",
-                   lambda: factory(kernel_size=(2, 5)).forward(zeros(2, 4, 4, 3)), ValueError,
-                   r"kernel_size \(2, 5\) is larger than the padded input \(4, 4\)"),
-        ErrorInput("kernel-larger-than-padded-input",
-                   lambda: factory(kernel_size=7, padding=1).forward(zeros(2, 4, 4, 3)),
-                   ValueError, r"kernel_size \(7, 7\) is larger than the padded input \(6, 6\)"),
-        ErrorInput("stride-zero", lambda: factory(kernel_size=2, stride=0), ValueError,
-                   r"stride must be >= 1, got 0"),
-        ErrorInput("stride-negative", lambda: factory(kernel_size=2, stride=(-1, 1)),
-                   ValueError, r"stride\[0\] must be >= 1, got -1"),
-        ErrorInput("padding-negative", lambda: factory(kernel_size=2, padding=-1), ValueError,
-                   r"padding must be >= 0, got -1"),
-        ErrorInput("padding-over-half-kernel", lambda: factory(kernel_size=3, padding=2),
-                   ValueError, r"padding \(2, 2\) must be at most half the kernel_size "
-                   r"\(3, 3\)"),
-        ErrorInput("padding-over-half-kernel-width",
-                   lambda: factory(kernel_size=(4, 3), padding=(2, 2)), ValueError,
-                   r"padding \(2, 2\) must be at most half the kernel_size \(4, 3\)"),
-        ErrorInput("padding-string", lambda: factory(kernel_size=2, padding="same"), TypeError,
-                   r"padding must be an int or a pair of ints .*got str"),
-        ErrorInput("kernel-zero", lambda: factory(kernel_size=0), ValueError,
-                   r"kernel_size must be >= 1, got 0"),
-        ErrorInput("kernel-float", lambda: factory(kernel_size=2.0), TypeError,
-                   r"kernel_size must be an int or a pair of ints .*got float"),
-        ErrorInput("unknown-impl", lambda: factory(kernel_size=2, impl="fast"), ValueError,
-                   r"impl must be one of 'loop', 'vectorized', got 'fast'"),
+def pool_entry(name: str, layer: Any, samples: tuple[Sample, ...],
+               extra_errors: tuple[ErrorInput, ...], description: str) -> Entry:
+    return Entry(
+        name=name,
+        layer=layer,
+        reference=ref_pooling.pool2d,
+        samples=samples,
+        errors=POOL_ERRORS + extra_errors,
+        error_kwargs={"kernel_size": 2},
+        error_args=(POOL_IMAGES,),
+        description=description,
     )
 
 
 POOLS = (
-    PairInfo(
-        name="max_pool2d",
-        numpy_factory=max_pool2d,
-        torch_factory=ref_pooling.pool2d,
-        samples=POOL_SAMPLES + TIE_SAMPLES,
-        error_inputs=pool_errors(max_pool2d)
-        + (ErrorInput("unknown-mode", lambda: Pool2D(2, mode="min"), ValueError,
-                      r"mode must be one of 'max', 'average', got 'min'"),),
-        impls=("loop", "vectorized"),
-        description="max pooling, NHWC; -inf padding, gradient to the first maximum",
-    ),
-    PairInfo(
-        name="avg_pool2d",
-        numpy_factory=avg_pool2d,
-        torch_factory=ref_pooling.pool2d,
-        samples=POOL_SAMPLES
-        + (Sample("int-b2h6w7c2-k3s1-p1", (2, 6, 7, 2), pool(3, 1, 1),
-                  make_input=integers(-3, 3), note="integer inputs, padding counted"),),
-        error_inputs=pool_errors(avg_pool2d),
-        impls=("loop", "vectorized"),
-        description="average pooling, NHWC, count_include_pad=True",
-    ),
+    pool_entry("max_pool2d", max_pool2d, POOL_SAMPLES + TIE_SAMPLES,
+               (_refused("mode-unknown", r"mode must be one of 'max', 'average', got 'min'",
+                            mode="min"),),
+               "max pooling, NHWC; -inf padding, gradient to the first maximum"),
+    pool_entry("avg_pool2d", avg_pool2d, POOL_SAMPLES
+               + (Sample("int-b2h6w7c2-k3s1-p1", (2, 6, 7, 2), pool(3, 1, 1),
+                         make_input=integers(-3, 3), note="integer inputs, padding counted"),),
+               (), "average pooling, NHWC, count_include_pad=True"),
 )
 
 
 # --------------------------------------------------------------------------- global pool, flatten
-def global_pool_backward_with_image_dy() -> np.ndarray:
-    """An upstream gradient shaped like the input image instead of the (N, C) output."""
-    layer = GlobalAvgPool2D()
-    layer.forward(IMAGES)
-    return layer.backward(IMAGES)
-
-
-GLOBAL = PairInfo(
+GLOBAL = Entry(
     name="global_avg_pool2d",
-    numpy_factory=GlobalAvgPool2D,
-    torch_factory=ref_pooling.global_avg_pool2d,
+    layer=GlobalAvgPool2D,
+    reference=ref_pooling.global_avg_pool2d,
     samples=(
         Sample("b2h5w6c3", (2, 5, 6, 3)),
         Sample("b3h7w7c8", (3, 7, 7, 8)),
         Sample("b2h1w1c4", (2, 1, 1, 4), note="1x1 map: the identity, flattened"),
     ),
-    error_inputs=common_layer_errors(GlobalAvgPool2D, IMAGES) + (
-        ErrorInput("x-rank-2", lambda: GlobalAvgPool2D().forward(zeros(2, 3)), ValueError,
-                   r"x must have 4 dimensions \(batch, height, width, channels\)"),
-        ErrorInput("empty-spatial", lambda: GlobalAvgPool2D().forward(zeros(2, 0, 4, 3)),
-                   ValueError, r"x must have height and width >= 1"),
-        ErrorInput("dy-4d", global_pool_backward_with_image_dy, ValueError,
-                   r"dy has shape \(2, 5, 5, 3\), expected \(2, 3\)"),
+    errors=layer_errors(IMAGES) + (
+        ErrorInput("x-2d", "forward", ValueError,
+                   r"x must have 4 dimensions \(batch, height, width, channels\)",
+                   args=(zeros(2, 3),)),
+        ErrorInput("empty-spatial", "forward", ValueError, r"x must have height and width >= 1",
+                   args=(zeros(2, 0, 4, 3),)),
+        ErrorInput("dy-4d", "backward", ValueError,
+                   r"dy has shape \(2, 5, 5, 3\), expected \(2, 3\)", dy=IMAGES),
     ),
+    error_args=(IMAGES,),
     description="mean over H and W: (N, H, W, C) -> (N, C)",
 )
 
-FLATTEN = PairInfo(
+FLATTEN = Entry(
     name="flatten",
-    numpy_factory=Flatten,
-    torch_factory=ref_reshape.flatten,
+    layer=Flatten,
+    reference=ref_reshape.flatten,
     samples=(
         Sample("b2h3w4c5", (2, 3, 4, 5)),
         Sample("b1h1w1c1", (1, 1, 1, 1)),
         Sample("b3d7", (3, 7), note="already flat"),
     ),
-    error_inputs=common_layer_errors(Flatten, IMAGES) + (
-        ErrorInput("x-rank-1", lambda: Flatten().forward(zeros(5)), ValueError,
-                   r"x must have at least 2 dimension\(s\) \(batch, \.\.\.\)"),
+    errors=layer_errors(IMAGES) + (
+        ErrorInput("x-1d", "forward", ValueError,
+                   r"x must have at least 2 dimension\(s\) \(batch, \.\.\.\)", args=(zeros(5),)),
     ),
+    error_args=(IMAGES,),
     description="(N, H, W, C) -> (N, H·W·C) in NHWC order",
 )
 

@@ -136,7 +136,7 @@ ROWS: tuple[OpEntry, ...] = (
         "torch.einsum('ij,jk->ik', a, b)",
         "equivalent",
         "Same subscripts, same results (integer input stays integer). See "
-        "parity_tests/test_einsum_exercises.py for the seed's exercises.",
+        "parity_tests/tests/test_einsum_exercises.py for the seed's exercises.",
         (
             OpCase(
                 "einsum", "np.einsum('ij,jk->ik', a, b)", "torch.einsum('ij,jk->ik', t, u)",

@@ -169,7 +169,7 @@ def run_sample(entry: OpEntry, case: OpCase, sample: OpSample, seed: int = DEFAU
             f"{test_id}: row {entry.row!r}, NumPy `{case.numpy_expr}`, seed {seed}, "
             f"inputs [{shapes}], layout {sample.layout}\n  "
             + "\n  ".join(problems)
-            + f"\n  repro: python -m pytest parity_tests/test_op_table.py -k '{test_id}'"
+            + f"\n  repro: python -m pytest parity_tests/tests/test_op_table.py -k '{test_id}'"
         )
 
 

@@ -7,12 +7,14 @@ import os
 import torch
 from hypothesis import HealthCheck, settings
 
+from parity_tests.seeding import seed_from_env
+
 # torch's OpenMP pool does not survive a fork (forked workers hang), and on a shared
 # 2-core machine more threads only add noise.
 torch.set_num_threads(1)
 
 #: Every case draws from default_rng([PARITY_SEED, crc32(case id)]); set it to replay a run.
-SEED = int(os.environ.get("PARITY_SEED", "0"))
+SEED = seed_from_env()
 
 settings.register_profile(
     "ci",

@@ -20,13 +20,16 @@ import torch
 
 from numpy_impl.blocks import SEBlock, SEResNetBlock
 from numpy_impl.normalization import BatchNorm2d
-from parity_tests.conftest import SEED
-from parity_tests.harness import case_rng, compare
+from parity_tests import compare
+from parity_tests.engine import spread_constant_params
 from parity_tests.registry import BY_NAME
+from parity_tests.seeding import case_rng, seed_from_env
 from parity_tests.tolerances import GRADIENT_GUARD, PARITY, parity_tolerance
 from torch_ref import blocks as ref_blocks
 from torch_ref import normalization as ref_norm
+from torch_ref.base import layouts_of
 
+SEED = seed_from_env()
 #: The entries' per-dtype tolerance overrides (see parity_tests/entries/blocks.py).
 BN_TOLERANCES = dict(BY_NAME["batch_norm2d"].tolerances)
 RESNET_TOLERANCES = dict(BY_NAME["se_resnet_block"].tolerances)
@@ -39,9 +42,8 @@ def assert_close(name: str, actual: np.ndarray, expected: np.ndarray, dtype: np.
                  guard: bool = False, tolerances: dict | None = BN_TOLERANCES) -> None:
     """Within the parity tolerance of ``dtype``, with an entry's overrides (batch norm's by
     default)."""
-    tolerance = parity_tolerance(dtype, tolerances)
-    comparison = compare(name, actual, expected, tolerance, guard=guard)
-    assert comparison.ok, comparison.describe()
+    __tracebackhide__ = True
+    compare.assert_close(name, actual, expected, parity_tolerance(dtype, tolerances), guard)
 
 
 def differ(a: np.ndarray, b: np.ndarray) -> float:
@@ -77,8 +79,8 @@ def bn_pair(dtype: np.dtype, channels: int = 4, **kwargs: object):
     if layer.affine:
         layer.params["weight"][...] = rng.uniform(0.5, 2.0, channels)
         layer.params["bias"][...] = rng.standard_normal(channels)
-    module = ref_norm.batch_norm2d_module(layer)
-    return layer, module, ref_norm.batch_norm2d(layer, module), rng
+    reference = ref_norm.batch_norm2d(layer)
+    return layer, reference.module, reference, rng
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -216,7 +218,7 @@ def test_names_map_onto_the_seed_module(make, make_module, params, buffers):
                      if not n.endswith("num_batches_tracked")}
     assert [ref_blocks.torch_name(n) for n in layer.params] == list(torch_params)
     assert [ref_blocks.torch_name(n) for n in layer.buffers] == list(torch_buffers)
-    layouts = ref_blocks.layouts_of(layer)
+    layouts = layouts_of(layer)
     torch_tensors = {**torch_params, **torch_buffers}
     for name, array in {**layer.params, **layer.buffers}.items():
         converted = torch.from_numpy(array)
@@ -257,11 +259,9 @@ def test_se_resnet_train_steps_then_eval(dtype):
     layer = SEResNetBlock(4, 8, stride=2, reduction=1, dtype=dtype,
                           rng=case_rng(SEED, "test_blocks-resnet"))
     rng = case_rng(SEED, f"test_blocks-resnet-{dtype}")
-    for value in layer.params.values():  # BN γ = 1, β = 0 would hide swapped parameters
-        if np.all(value == value.flat[0]):
-            value += rng.standard_normal(value.shape).astype(dtype) * 0.5
-    module = ref_blocks.se_resnet_block_module(layer)
-    reference = ref_blocks.se_resnet_block(layer, module)
+    spread_constant_params(layer, rng)  # BN γ = 1, β = 0 would hide swapped parameters
+    reference = ref_blocks.se_resnet_block(layer)
+    module = reference.module
     onednn = torch.backends.mkldnn.enabled
     tolerances = RESNET_TOLERANCES
 

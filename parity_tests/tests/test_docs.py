@@ -7,7 +7,7 @@ from pathlib import Path
 from parity_tests.registry import REGISTRY
 from parity_tests.tolerances import markdown_table
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
 
 
@@ -26,3 +26,10 @@ def test_readme_two_commands_are_the_ones_ci_runs():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make check" in README and "make test" in README
     assert "make test" in ci and "make check" in ci
+
+
+def test_readme_lists_every_check_by_its_name():
+    from parity_tests.checks import CHECK_NAMES
+
+    missing = [name for name in CHECK_NAMES if f"| `{name}` |" not in README]
+    assert not missing, f"README's check table does not list {missing}"

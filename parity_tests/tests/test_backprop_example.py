@@ -29,7 +29,7 @@ from numpy_impl.activations import ReLU, Sigmoid
 from numpy_impl.linear import Linear
 from numpy_impl.losses import MSELoss
 from numpy_impl.model import Sequential
-from parity_tests.harness import compare
+from parity_tests.compare import compare
 from parity_tests.tolerances import PARITY
 from torch_ref.base import TRANSPOSED, link_tensors
 

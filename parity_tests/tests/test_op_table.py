@@ -38,7 +38,7 @@ from parity_tests.op_table.rows_linalg import _compare_eig
 
 torch.set_num_threads(1)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "op_table.md"
 SEED_TABLE = ROOT.parent / "shared" / "seeds" / "001_c5f55479cb841195.txt"
 

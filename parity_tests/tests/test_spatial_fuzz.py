@@ -4,12 +4,11 @@ Each example draws a whole config together (batch, height, width, channels, kern
 stride, padding, dtype) plus the input values: integer-valued floats (exact ties, exact
 zeros), values of magnitude up to 1e3, or unit-scale values. Only valid configs are drawn:
 the kernel always fits in the padded input and pooling padding is at most kernel // 2.
-Both impl paths run against the stock torch module through the harness's own pieces
-(``prepare`` / ``run_numpy`` / ``run_torch`` / ``compare``), so a failure prints the usual
-harness message (layer, config, dtype, tensor, errors, where, tolerance) and hypothesis
-prints the drawn example.
+Both impl paths run against the stock torch module through the harness's own checks
+(:mod:`parity_tests.tests.fuzzing`), so a failure prints the usual harness message (layer,
+config, dtype, tensor, errors, where, tolerance) and hypothesis prints the drawn example.
 
-Settings come from the profile loaded in ``conftest.py`` ("ci": derandomized, 40
+Settings come from the profile loaded in ``tests/conftest.py`` ("ci": derandomized, 40
 examples; "dev": 400).
 """
 
@@ -22,17 +21,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from parity_tests.conftest import SEED
 from parity_tests.entries.spatial import CONV, POOLS
-from parity_tests.harness import CaseResult, compare, prepare, run_numpy, run_torch
-from parity_tests.pairing import PairInfo, Sample
-from parity_tests.tolerances import PARITY, Tolerance
+from parity_tests.tests.fuzzing import assert_drawn_matches_torch
 
 MAX_POOL, AVG_POOL = POOLS
 DTYPES = st.sampled_from([np.dtype(np.float32), np.dtype(np.float64)])
-#: Tensors that scale with the input values x (the output, and dW = Σ x·dy); the input
-#: gradient and db depend only on the weights and the upstream gradient.
-SCALES_WITH_X = ("output", "grad[weight]")
 
 
 # --------------------------------------------------------------------------- strategies
@@ -96,67 +89,17 @@ def pool_configs(draw: st.DrawFn) -> tuple[str, dict[str, Any], np.ndarray]:
     return mode, config, draw(input_values(dtype, shape))
 
 
-# --------------------------------------------------------------------------- checking
-def fuzz_sample(kwargs: dict[str, Any], x: np.ndarray) -> Sample:
-    """A one-off registry sample whose input is the drawn array (the name spells the config,
-    so each config also gets its own weights and upstream gradient)."""
-    name = "fuzz-" + "-".join(f"{k}={v}" for k, v in kwargs.items()).replace(" ", "")
-    name += f"-x{'x'.join(map(str, x.shape))}"
-    return Sample(name, x.shape, kwargs, make_input=lambda rng, shape, dtype: x.copy(),
-                  gradcheck=False, guard=False, note="drawn by hypothesis")
-
-
-def tolerance_for(tensor: str, dtype: np.dtype, x: np.ndarray) -> Tolerance:
-    """The parity tolerance, with atol scaled by max|x| for tensors linear in x.
-
-    A float sum's rounding error grows with the magnitude of its terms, not of its result:
-    with |x| up to 1e3 a conv output that cancels to ~0 can be off by ~1e3·K·ε in float32,
-    far above the fixed atol of 1e-5. Scaling atol by max(1, max|x|) keeps the relative
-    demand of the default tolerance (which the unit-scale registry samples check as is).
-    """
-    base = PARITY[np.dtype(dtype)]
-    if tensor not in SCALES_WITH_X:
-        return base
-    scale = max(1.0, float(np.max(np.abs(x), initial=0.0)))
-    return Tolerance(base.rtol, base.atol * scale, reason=f"atol x max|x| = {scale:g}")
-
-
-def assert_matches_torch(entry: PairInfo, sample: Sample, dtype: np.dtype, impl: str) -> None:
-    prepared = prepare(entry, sample, dtype, impl, SEED)
-    reference = entry.torch_factory(prepared.layer)
-    actual = run_numpy(entry, prepared)
-    expected = run_torch(entry, prepared, reference, actual.upstream)
-    result = CaseResult("fuzz parity", entry, sample, np.dtype(dtype), impl, SEED)
-    result.comparisons = actual.warning_comparisons(PARITY[np.dtype(dtype)])
-    # No gradient guard: a drawn config may legitimately have a tiny gradient (an all-zero
-    # input makes dW zero); the registry samples carry the guard.
-    result.comparisons += [
-        compare(name, actual.tensors.get(name), value, tolerance_for(name, dtype, prepared.x))
-        for name, value in expected.items()
-    ]
-    try:
-        result.assert_ok()
-    except AssertionError as error:
-        raise AssertionError(
-            f"{error}\n  note       a config drawn by hypothesis, not a registry sample: the "
-            f"repro lines above do not apply; replay the 'Falsifying example' / "
-            f"@reproduce_failure that hypothesis prints"
-        ) from None
-
-
 # --------------------------------------------------------------------------- tests
 @given(conv_configs())
 def test_conv2d_random_configs_match_torch(drawn):
     config, x = drawn
-    sample = fuzz_sample(config, x)
     for impl in CONV.impls:
-        assert_matches_torch(CONV, sample, x.dtype, impl)
+        assert_drawn_matches_torch(CONV, x, impl, config)
 
 
 @given(pool_configs())
 def test_pool2d_random_configs_match_torch(drawn):
     mode, config, x = drawn
     entry = MAX_POOL if mode == "max" else AVG_POOL
-    sample = fuzz_sample(config, x)
     for impl in entry.impls:
-        assert_matches_torch(entry, sample, x.dtype, impl)
+        assert_drawn_matches_torch(entry, x, impl, config)

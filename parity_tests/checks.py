@@ -1,0 +1,596 @@
+"""Every check of the harness, each a named function of a case, and the one selection rule.
+
+A check takes a :class:`~parity_tests.registry.Case` (or, for ``bad-input``, an
+:class:`~parity_tests.registry.ErrorCase`), a seed and an optional
+:class:`~parity_tests.engine.RunCache`, and returns a :class:`CheckResult`: PASS, FAIL,
+ERROR (something raised: the layer, the reference or the harness, with the exception and
+its traceback) or SKIP (with a reason). :func:`plan` applies the selection rule (which
+check applies to which case) and is what the pytest tests and ``parity check`` both
+iterate, so the two can never disagree about what is checked.
+
+| check | what it compares |
+|---|---|
+| ``forward`` | the NumPy output against the torch module's |
+| ``input-grad`` | ``backward(dy)`` against torch autograd for the same random ``dy`` |
+| ``param-grads`` | every entry of ``layer.grads`` against the torch parameter's ``.grad`` |
+| ``buffers`` | running statistics against torch's buffers (after the sample's steps) |
+| ``impl-agreement`` | the loop path against the vectorized path, every tensor |
+| ``finite-diff`` | the float64 backward against central differences, no torch involved |
+| ``dtype`` | float32 in → float32 output, gradients, parameters and buffers |
+| ``warnings`` | no NumPy RuntimeWarning (overflow, 0/0) from valid input |
+| ``inputs-untouched`` | forward and backward never write into ``x``, the target or ``dy`` |
+| ``memory-layout`` | a non-contiguous input gives the results of a contiguous copy |
+| ``cache-freshness`` | ``forward(x1); forward(x2); backward(dy)`` equals a fresh run on x2 |
+| ``bad-input`` | each error input raises the documented error at its stage |
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from parity_tests.compare import EXACT, Comparison, compare, compare_all
+from parity_tests.engine import (
+    Built,
+    CaughtError,
+    ParityRun,
+    RunCache,
+    SideRun,
+    build_case,
+    is_loss,
+    parity_run,
+    run_numpy,
+)
+from parity_tests.entry import F32, Entry
+from parity_tests.registry import Case, ErrorCase, cases, error_cases
+from parity_tests.tolerances import (
+    FD_STEP,
+    FINITE_DIFFERENCE,
+    parity_tolerance,
+)
+
+PASS, FAIL, ERROR, SKIP = "pass", "fail", "error", "skip"
+#: The pytest test that runs every job, for repro lines (``{id}`` is the job id).
+PYTEST_NODE = "parity_tests/tests/test_checks.py::test_check[{id}]"
+FD_MAX_COORDINATES = 96
+#: The seed that draws the second input of the cache-freshness check (any fixed value).
+OTHER_INPUT_SEED = 12345
+
+
+# --------------------------------------------------------------------------- results
+@dataclass
+class CheckResult:
+    """The outcome of one check on one case: its comparisons, or what raised, or why not."""
+
+    check: str
+    case: Case | ErrorCase
+    seed: int
+    comparisons: list[Comparison] = field(default_factory=list)
+    error: CaughtError | None = None
+    skipped: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"{self.check}-{self.case.id}"
+
+    @property
+    def status(self) -> str:
+        if self.error is not None:
+            return ERROR
+        if self.skipped:
+            return SKIP
+        return PASS if all(c.ok for c in self.comparisons) else FAIL
+
+    @property
+    def ok(self) -> bool:
+        return self.status == PASS
+
+    @property
+    def headroom(self) -> float:
+        return max((c.headroom for c in self.comparisons), default=0.0)
+
+    def failures(self) -> list[Comparison]:
+        return [c for c in self.comparisons if not c.ok]
+
+    def get(self, tensor: str) -> Comparison:
+        for comparison in self.comparisons:
+            if comparison.tensor == tensor:
+                return comparison
+        raise KeyError(f"{self.id}: no comparison for {tensor!r}; "
+                       f"have {[c.tensor for c in self.comparisons]}")
+
+    def repro(self) -> str:
+        """The ``parity check`` command that reruns exactly this job."""
+        case = self.case
+        if isinstance(case, ErrorCase):
+            return (f"parity check --layer {case.entry.name} --config {case.error.name} "
+                    f"--check {self.check}")
+        impl = f" --impl {case.impl}" if case.impl else ""
+        return (f"parity check --layer {case.entry.name} --config {case.sample.name} "
+                f"--dtype {np.dtype(case.dtype).name}{impl} --check {self.check} "
+                f"--seed {self.seed}")
+
+    def pytest_repro(self) -> str:
+        return f"PARITY_SEED={self.seed} pytest {shlex.quote(PYTEST_NODE.format(id=self.id))}"
+
+    def context(self) -> list[str]:
+        case = self.case
+        if isinstance(case, ErrorCase):
+            error = case.error
+            return [f"  layer      {case.entry.name}",
+                    f"  error      {error.name}: {error.error.__name__} matching "
+                    f"{error.match!r} at {error.stage}"]
+        impl = f" (impl={case.impl})" if case.impl else ""
+        mode = "" if case.sample.training else " eval mode"
+        return [f"  layer      {case.entry.name}{impl}",
+                f"  config     {case.sample.name} input shape {case.sample.shape} kwargs "
+                f"{dict(case.sample.kwargs)}{mode}",
+                f"  dtype      {np.dtype(case.dtype).name}"]
+
+    def message(self, comparison: Comparison | None = None) -> str:
+        """A full failure message: what failed and where, the numbers, the repro lines."""
+        if self.error is not None:
+            head = f"ERROR {self.id}: {self.error}"
+            body = self.context() + ["  traceback  (most recent call last, last lines)"]
+            body += ["    " + line for line in _tail(self.error.traceback, 12)]
+        else:
+            comparison = comparison or (self.failures() or [None])[0]
+            if comparison is None:
+                head, body = f"PASS {self.id}", self.context()
+            else:
+                kind = "GUARD" if comparison.guard_failed else "FAIL"
+                what = ("the comparison could not catch a wrong backward"
+                        if comparison.guard_failed
+                        else f"{comparison.tensor} differs from {comparison.expected_name}")
+                head = f"{kind} {self.id}: {what}"
+                body = self.context() + [comparison.describe()]
+        return "\n".join([head, *body, f"  seed       {self.seed}",
+                          f"  repro      {self.repro()}", f"  pytest     {self.pytest_repro()}"])
+
+    def assert_ok(self) -> None:
+        """Raise ``AssertionError`` with the full message unless the check passed."""
+        __tracebackhide__ = True
+        if self.status == SKIP:
+            import pytest
+
+            pytest.skip(self.skipped)
+        if not self.ok:
+            raise AssertionError(self.message())
+
+
+def _tail(text: str, lines: int) -> list[str]:
+    return text.rstrip().splitlines()[-lines:]
+
+
+def finding(tensor: str, problem: str = "", expected_name: str = "the contract") -> Comparison:
+    """A non-numeric verdict (a dtype, an exception, a warning) as a comparison."""
+    return Comparison(tensor, ok=not problem, problem=problem, expected_name=expected_name,
+                      headroom=float("inf") if problem else 0.0)
+
+
+def compare_tensors(actual: dict[str, Any], expected: dict[str, np.ndarray], case: Case,
+                    expected_name: str, wanted: Callable[[str], bool] | None = None,
+                    guard: bool | None = None) -> list[Comparison]:
+    """Every wanted tensor of ``expected`` against ``actual`` at the case's parity tolerance,
+    gradients guarded unless the sample says otherwise."""
+    tolerance = parity_tolerance(case.dtype, case.entry.tolerances)
+    use_guard = case.sample.guard if guard is None else guard
+    return compare_all(actual, expected, tolerance, use_guard, expected_name, wanted)
+
+
+# --------------------------------------------------------------------------- torch parity
+def _parity_check(name: str, wanted: Callable[[str], bool], stage: str
+                  ) -> Callable[[Case, int, RunCache | None], CheckResult]:
+    def run(case: Case, seed: int, cache: RunCache | None = None) -> CheckResult:
+        result = CheckResult(name, case, seed)
+        both: ParityRun = parity_run(case, seed, cache)
+        for side in (both.numpy, both.torch):
+            if side.failed_at(stage):
+                result.error = side.error
+                return result
+        if stage == "backward" and both.torch.backward_skipped:
+            result.comparisons = [finding(tensor, both.torch.backward_skipped, "torch")
+                                  for tensor in ("input_grad",) if wanted(tensor)] or [
+                finding(name, both.torch.backward_skipped, "torch")]
+            return result
+        result.comparisons = compare_tensors(both.numpy.tensors, both.torch.tensors, case,
+                                             "torch", wanted)
+        return result
+
+    run.__name__ = f"check_{name.replace('-', '_')}"
+    run.__doc__ = f"The {name} check: NumPy against torch for the tensors it names."
+    return run
+
+
+check_forward = _parity_check("forward", lambda t: t == "output", "forward")
+check_input_grad = _parity_check("input-grad", lambda t: t == "input_grad", "backward")
+check_param_grads = _parity_check("param-grads", lambda t: t.startswith("grad["), "backward")
+check_buffers = _parity_check("buffers", lambda t: t.startswith("buffer["), "backward")
+
+
+def check_warnings(case: Case, seed: int, cache: RunCache | None = None) -> CheckResult:
+    """No NumPy RuntimeWarning (overflow, invalid value, 0/0) on valid input."""
+    result = CheckResult("warnings", case, seed)
+    run = parity_run(case, seed, cache).numpy
+    result.comparisons = [finding("warnings", f"numpy warned: {text}") for text in run.warnings]
+    if not result.comparisons:
+        if run.error is not None:
+            result.error = run.error
+        else:
+            result.comparisons = [finding("warnings")]
+    return result
+
+
+def check_dtype(case: Case, seed: int, cache: RunCache | None = None) -> CheckResult:
+    """Every tensor the layer produces or holds is in the case's dtype; a loss returns a
+    Python float."""
+    result = CheckResult("dtype", case, seed)
+    both = parity_run(case, seed, cache)
+    if both.numpy.failed_at("forward"):
+        result.error = both.numpy.error
+        return result
+    layer = both.built.layer
+    tensors = {**both.numpy.tensors, **{f"param[{n}]": p for n, p in layer.params.items()}}
+    for name, array in tensors.items():
+        dtype = getattr(array, "dtype", None)
+        problem = "" if dtype == case.dtype else f"dtype {dtype}, expected {case.dtype}"
+        result.comparisons.append(finding(name, problem, f"dtype {case.dtype}"))
+    if both.built.is_loss and both.numpy.output_type is not float:
+        result.comparisons.append(finding(
+            "output", f"forward returned {both.numpy.output_type}, expected a Python float"))
+    if both.numpy.error is not None and not result.failures():
+        result.error = both.numpy.error  # the backward raised before any wrong dtype showed
+    return result
+
+
+# --------------------------------------------------------------------------- NumPy only
+def _numpy_vs_numpy(result: CheckResult, actual: SideRun, expected: SideRun,
+                    expected_name: str, guard: bool | None = None) -> CheckResult:
+    """``result`` with every tensor of one NumPy run compared against another's, or with
+    the first run's exception when either raised."""
+    for run in (actual, expected):
+        if run.error is not None:
+            result.error = run.error
+            return result
+    result.comparisons = compare_tensors(actual.tensors, expected.tensors, result.case,
+                                         expected_name, guard=guard)
+    return result
+
+
+def check_impl_agreement(case: Case, seed: int, cache: RunCache | None = None) -> CheckResult:
+    """The first impl path (``loop``) against the second (``vectorized``), every tensor."""
+    first, second = case.entry.impls[:2]
+    runs = [run_numpy(build_case(case, seed, impl)) for impl in (first, second)]
+    return _numpy_vs_numpy(CheckResult("impl-agreement", case, seed), *runs, f"impl={second}")
+
+
+def _strided(x: np.ndarray) -> np.ndarray:
+    """The same values as ``x`` in a non-contiguous view (every other element of a buffer
+    twice as long on the last axis)."""
+    buffer = np.zeros((*x.shape[:-1], 2 * x.shape[-1]), dtype=x.dtype)
+    buffer[..., ::2] = x
+    return buffer[..., ::2]
+
+
+def check_memory_layout(case: Case, seed: int, cache: RunCache | None = None) -> CheckResult:
+    """A strided view of the input (as from slicing or a transpose) computes what a
+    contiguous copy does: no code path may assume C-contiguous memory."""
+    contiguous = run_numpy(build_case(case, seed))
+    built = build_case(case, seed)
+    built.x = _strided(built.x)
+    return _numpy_vs_numpy(CheckResult("memory-layout", case, seed), run_numpy(built),
+                           contiguous, "a contiguous copy of the input", guard=False)
+
+
+def check_cache_freshness(case: Case, seed: int, cache: RunCache | None = None
+                          ) -> CheckResult:
+    """``forward(x1); forward(x2); backward(dy)`` equals a fresh ``forward(x2);
+    backward(dy)``: the cache belongs to the last forward call, never to an earlier one."""
+    result = CheckResult("cache-freshness", case, seed)
+    fresh = run_numpy(build_case(case, seed))
+    built = build_case(case, seed)
+    other_rng = np.random.default_rng(OTHER_INPUT_SEED)
+    other = case.sample.make_input(other_rng, case.sample.shape, case.dtype)
+    try:
+        if built.is_loss:
+            built.layer.forward(other, case.sample.make_target(other_rng, other)
+                                if case.sample.make_target else None)
+        else:
+            built.layer.forward(other)
+    except Exception as error:
+        result.error = CaughtError.of("numpy forward (of the earlier input)", error)
+        return result
+    # The earlier forward moved batch-norm statistics: restore them for the comparison.
+    for name, value in built.layer.buffers.items():
+        value[...] = build_case(case, seed).layer.buffers[name]
+    return _numpy_vs_numpy(result, run_numpy(built), fresh, "a fresh layer", guard=False)
+
+
+def check_inputs_untouched(case: Case, seed: int, cache: RunCache | None = None
+                           ) -> CheckResult:
+    """forward and backward never write into x, the target or the upstream gradient."""
+    result = CheckResult("inputs-untouched", case, seed)
+    built = build_case(case, seed)
+    before = {"x": built.x.copy()}
+    if built.target is not None:
+        before["target"] = built.target.copy()
+    seen: dict[str, np.ndarray] = {}
+    if not built.is_loss:
+        backward = built.layer.backward
+
+        def recording_backward(dy: np.ndarray) -> np.ndarray:
+            seen["dy before"] = dy.copy()
+            dx = backward(dy)
+            seen["dy"] = dy
+            return dx
+
+        built.layer.backward = recording_backward
+    run = run_numpy(built)
+    if run.error is not None:
+        result.error = run.error
+        return result
+    after = {"x": built.x, "target": built.target, "dy": seen.get("dy")}
+    if "dy before" in seen:
+        before["dy"] = seen["dy before"]
+    result.comparisons = [compare(name, after[name], value, EXACT,
+                                  expected_name=f"{name} before the call")
+                          for name, value in before.items()]
+    for comparison in result.comparisons:
+        if not comparison.ok and not comparison.problem:
+            comparison.problem = f"{comparison.tensor} was modified by the layer"
+    return result
+
+
+# --------------------------------------------------------------------------- finite differences
+def _coordinates(rng: np.random.Generator, analytic: np.ndarray) -> np.ndarray:
+    """Flat indices to probe: all of them for small tensors, else a random subset plus the
+    largest analytic entry."""
+    if analytic.size <= FD_MAX_COORDINATES:
+        return np.arange(analytic.size)
+    chosen = rng.choice(analytic.size, size=FD_MAX_COORDINATES - 1, replace=False)
+    return np.unique(np.append(chosen, int(np.argmax(np.abs(analytic)))))
+
+
+def check_finite_diff(case: Case, seed: int, cache: RunCache | None = None) -> CheckResult:
+    """The NumPy backward against central differences, in float64, without torch.
+
+    The scalar probed is f = Σ dy ⊙ layer(x) (the loss itself for losses), so
+    ∂f/∂θ_i ≈ (f(θ + h e_i) − f(θ − h e_i)) / 2h must match the backward's gradient for
+    the input and every parameter.
+    """
+    result = CheckResult("finite-diff", case, seed)
+    built: Built = build_case(case, seed)
+    run = run_numpy(built)
+    if run.error is not None:
+        result.error = run.error
+        return result
+    layer, upstream = built.layer, run.upstream
+
+    def scalar() -> float:
+        if built.is_loss:
+            return float(layer.forward(built.x, built.target))
+        return float(np.sum(layer.forward(built.x) * upstream))
+
+    probes = {"input_grad": built.x, **{f"grad[{n}]": v for n, v in layer.params.items()}}
+    for name, array in probes.items():
+        grad = run.tensors.get(name)
+        if grad is None:
+            result.comparisons.append(finding(name, "the NumPy layer produced no such tensor"))
+            continue
+        flat = array.reshape(-1)  # a view: perturbing it perturbs the layer's own array
+        if not np.shares_memory(flat, array):
+            result.error = CaughtError("harness", "ValueError",
+                                       f"{name} is not contiguous; cannot perturb it", "")
+            return result
+        indices = _coordinates(built.rng, grad)
+        numeric = np.empty(indices.size)
+        for k, i in enumerate(indices):
+            original = flat[i]
+            flat[i] = original + FD_STEP
+            f_plus = scalar()
+            flat[i] = original - FD_STEP
+            f_minus = scalar()
+            flat[i] = original
+            numeric[k] = (f_plus - f_minus) / (2 * FD_STEP)
+        comparison = compare(name, grad.reshape(-1)[indices], numeric, FINITE_DIFFERENCE,
+                             guard=case.sample.guard, expected_name="finite differences")
+        comparison.shape = grad.shape
+        for attribute in ("index", "max_abs_index"):
+            position = getattr(comparison, attribute)
+            if position is not None:
+                setattr(comparison, attribute, tuple(
+                    int(i) for i in np.unravel_index(indices[position[0]], grad.shape)))
+        result.comparisons.append(comparison)
+    return result
+
+
+# --------------------------------------------------------------------------- bad input
+def check_bad_input(case: ErrorCase, seed: int, cache: RunCache | None = None) -> CheckResult:
+    """The error input raises its documented error (type and message) at its stage, and
+    every earlier stage succeeds."""
+    result = CheckResult("bad-input", case, seed)
+    entry, error = case.entry, case.error
+    args = entry.error_args if error.args is None else error.args
+    layer: Any = None
+
+    def construct() -> None:
+        nonlocal layer
+        kwargs = {**entry.error_kwargs, **error.kwargs}
+        layer = entry.build(kwargs, F32, np.random.default_rng(0))
+
+    def forward() -> None:
+        layer.forward(*args)
+
+    def backward() -> None:
+        if is_loss(layer):  # a loss: backward() takes no argument
+            layer.backward()
+        else:
+            layer.backward(error.dy)
+
+    steps = [("construct", construct)]
+    if error.stage == "forward" or (error.stage == "backward" and error.forward_first):
+        steps.append(("forward", forward))
+    if error.stage == "backward":
+        steps.append(("backward", backward))
+    for stage, call in steps:
+        try:
+            call()
+        except Exception as raised:
+            result.comparisons = [finding(error.name, _error_problem(error, stage, raised),
+                                          "the documented error")]
+            return result
+        if stage == error.stage:
+            break
+    result.comparisons = [finding(error.name, f"nothing raised at {error.stage}; expected "
+                                  f"{error.error.__name__} matching {error.match!r}",
+                                  "the documented error")]
+    return result
+
+
+def _error_problem(error: Any, stage: str, raised: Exception) -> str:
+    text = f"{type(raised).__name__}: {raised}"
+    if stage != error.stage:
+        return f"raised at {stage} instead of {error.stage}: {text}"
+    if not isinstance(raised, error.error):
+        return f"raised {text}, expected {error.error.__name__}"
+    if not re.search(error.match, str(raised)):
+        return f"the message does not match {error.match!r}: {text}"
+    return ""
+
+
+# --------------------------------------------------------------------------- the selection rule
+@dataclass(frozen=True)
+class Check:
+    """A named check, the cases it applies to, and the function that runs it."""
+
+    name: str
+    title: str
+    run: Callable[..., CheckResult]
+    applies: Callable[[Any], bool]
+    on_errors: bool = False
+
+
+@dataclass(frozen=True)
+class LayerFacts:
+    """What the built layer says about itself (read once per case)."""
+
+    params: tuple[str, ...]
+    buffers: tuple[str, ...]
+    is_loss: bool
+
+
+_FACTS: dict[str, LayerFacts] = {}
+
+
+def layer_facts(case: Case) -> LayerFacts:
+    """Parameter and buffer names and loss-ness of the case's layer (empty if it cannot be
+    built: the forward check then reports why)."""
+    if case.id not in _FACTS:
+        try:
+            built = build_case(case, 0)
+            _FACTS[case.id] = LayerFacts(tuple(built.layer.params), tuple(built.layer.buffers),
+                                         built.is_loss)
+        except Exception:
+            _FACTS[case.id] = LayerFacts((), (), False)
+    return _FACTS[case.id]
+
+
+def _always(case: Case) -> bool:
+    return True
+
+
+CHECKS: tuple[Check, ...] = (
+    Check("forward", "the NumPy output against the torch module's", check_forward, _always),
+    Check("input-grad", "backward(dy) against torch autograd for the same random dy",
+          check_input_grad, _always),
+    Check("param-grads", "every parameter gradient against torch's .grad", check_param_grads,
+          lambda case: bool(layer_facts(case).params)),
+    Check("buffers", "running statistics against torch's buffers", check_buffers,
+          lambda case: bool(layer_facts(case).buffers)),
+    Check("impl-agreement", "the loop path against the vectorized path, every tensor",
+          check_impl_agreement,
+          lambda case: len(case.entry.impls) > 1 and case.impl == case.entry.impls[0]),
+    Check("finite-diff", "the float64 backward against central differences",
+          check_finite_diff,
+          lambda case: case.dtype == np.float64 and case.sample.gradcheck),
+    Check("dtype", "every tensor in the input's dtype; a loss returns a Python float",
+          check_dtype, _always),
+    Check("warnings", "no NumPy RuntimeWarning from valid input", check_warnings, _always),
+    Check("inputs-untouched", "forward and backward never write into x, target or dy",
+          check_inputs_untouched, _always),
+    Check("memory-layout", "a non-contiguous input gives a contiguous copy's results",
+          check_memory_layout, _always),
+    Check("cache-freshness", "backward uses the cache of the last forward",
+          check_cache_freshness, _always),
+    Check("bad-input", "each error input raises the documented error at its stage",
+          check_bad_input, _always, on_errors=True),
+)
+BY_NAME = {check.name: check for check in CHECKS}
+CHECK_NAMES = tuple(BY_NAME)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One check on one case: the unit every consumer runs and reports."""
+
+    check: Check
+    case: Case | ErrorCase
+
+    @property
+    def id(self) -> str:
+        return f"{self.check.name}-{self.case.id}"
+
+    def run(self, seed: int, cache: RunCache | None = None) -> CheckResult:
+        """Run the check; an exception of the harness itself becomes an ERROR result."""
+        try:
+            return self.check.run(self.case, seed, cache)
+        except Exception as error:
+            return CheckResult(self.check.name, self.case, seed,
+                               error=CaughtError.of(f"harness ({self.check.name})", error))
+
+
+def select_checks(names: Iterable[str] | None) -> tuple[Check, ...]:
+    if names is None:
+        return CHECKS
+    unknown = [name for name in names if name not in BY_NAME]
+    if unknown:
+        raise KeyError(f"unknown check(s) {unknown}; known: {', '.join(CHECK_NAMES)}")
+    return tuple(check for check in CHECKS if check.name in set(names))
+
+
+def plan(
+    checks: Iterable[str] | None = None,
+    layers: Iterable[str] | None = None,
+    dtypes: Iterable[str] | None = None,
+    impls: Iterable[str] | None = None,
+    configs: Iterable[str] | None = None,
+    entries: Iterable[Entry] | None = None,
+) -> list[Job]:
+    """Every job the filters select, case by case in registry order, then the error inputs
+    (from ``entries`` instead of the registry when given).
+
+    The selection rule lives in each check's ``applies``. ``configs`` names samples or error
+    inputs; error inputs have no dtype or impl path, so ``dtypes`` and ``impls`` leave them be.
+    """
+    chosen = select_checks(checks)
+    entries = None if entries is None else tuple(entries)
+    jobs = [Job(check, case) for case in cases(layers, dtypes, impls, configs, entries)
+            for check in chosen if not check.on_errors and check.applies(case)]
+    wanted = None if configs is None else set(configs)
+    for check in chosen:
+        if check.on_errors:
+            jobs += [Job(check, case) for case in error_cases(layers, entries)
+                     if wanted is None or case.error.name in wanted]
+    return jobs
+
+
+def iter_results(jobs: Iterable[Job], seed: int) -> Iterator[CheckResult]:
+    """Run ``jobs`` in order with one shared run cache (a case's checks run together)."""
+    cache = RunCache()
+    for job in jobs:
+        yield job.run(seed, cache)

@@ -1,0 +1,143 @@
+"""Sample configs: an input shape, constructor kwargs, and how the values are drawn.
+
+Input makers take ``(rng, shape, dtype)`` and return the input array; target makers take
+``(rng, prediction)`` and return a loss's target. Each is chosen so that a comparison can
+fail: values spread so no gradient vanishes, ties and exact zeros where a layer has a kink,
+magnitudes near overflow where a layer must be stable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+#: (rng, shape, dtype) -> input array
+InputMaker = Callable[[np.random.Generator, tuple[int, ...], np.dtype], np.ndarray]
+#: (rng, prediction) -> target array (labels, probabilities, or values)
+TargetMaker = Callable[[np.random.Generator, np.ndarray], np.ndarray]
+#: (layer, rng) -> None: state set after construction (e.g. random running statistics)
+Setup = Callable[[Any, np.random.Generator], None]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One sample config: input shape, constructor kwargs and how inputs are drawn.
+
+    ``gradcheck=False`` marks inputs at non-differentiable points (ties, kinks), where a
+    finite difference is meaningless; torch parity still applies there. ``guard=False`` only
+    where the true gradient is exactly zero by construction (softmax over a single class):
+    everywhere else a gradient comparison must be able to fail. ``steps > 1`` runs that many
+    forward passes (fresh inputs, same on both sides) before the compared one, so running
+    statistics are compared after several updates. ``setup(layer, rng)`` runs right after
+    construction (before the torch reference copies the layer's state).
+    """
+
+    name: str
+    shape: tuple[int, ...]
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    make_input: InputMaker = field(default_factory=lambda: normal())
+    make_target: TargetMaker | None = None
+    setup: Setup | None = None
+    gradcheck: bool = True
+    guard: bool = True
+    training: bool = True
+    steps: int = 1
+    note: str = ""
+
+
+# --------------------------------------------------------------------------- input makers
+def normal(scale: float = 1.0, shift: float = 0.0) -> InputMaker:
+    """N(shift, scale²) entries."""
+
+    def make(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        return (rng.standard_normal(shape) * scale + shift).astype(dtype)
+
+    return make
+
+
+def integers(low: int, high: int) -> InputMaker:
+    """Integer values in [low, high) stored as floats: many exact ties and exact zeros."""
+
+    def make(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        return rng.integers(low, high, size=shape).astype(dtype)
+
+    return make
+
+
+def extreme(magnitude: float = 1e4) -> InputMaker:
+    """Half the entries near ±magnitude (with unit jitter, so near-ties exist at the top),
+    the rest N(0, 1): probes overflow while keeping gradients measurable."""
+
+    def make(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        values = rng.standard_normal(shape)
+        big = rng.random(shape) < 0.5
+        signs = rng.choice([-1.0, 1.0], size=shape)
+        values = np.where(big, signs * magnitude + rng.standard_normal(shape), values)
+        return values.astype(dtype)
+
+    return make
+
+
+def probabilities(temperature: float = 1.0) -> InputMaker:
+    """Rows of a softmax of N(0, 1)/temperature: strictly inside (0, 1), summing to 1."""
+
+    def make(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        logits = rng.standard_normal(shape) / temperature
+        exps = np.exp(logits - logits.max(axis=-1, keepdims=True))
+        return (exps / exps.sum(axis=-1, keepdims=True)).astype(dtype)
+
+    return make
+
+
+def relu_like(shift: float = -1.0) -> InputMaker:
+    """ReLU(N(shift, 1)): with shift −1 about 84% of the entries are exactly 0, so many
+    windows are ties at 0 (which zero padding, unlike torch's −inf, would join)."""
+
+    def make(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        return np.maximum(rng.standard_normal(shape) + shift, 0.0).astype(dtype)
+
+    return make
+
+
+def constant(value: float) -> InputMaker:
+    """Every entry equal to ``value``: every window is one big tie."""
+
+    def make(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        return np.full(shape, value, dtype=dtype)
+
+    return make
+
+
+# --------------------------------------------------------------------------- target makers
+def class_labels(rng: np.random.Generator, prediction: np.ndarray) -> np.ndarray:
+    """int64 labels in [0, C) for a (N, C) prediction."""
+    n, c = prediction.shape
+    return rng.integers(0, c, size=n).astype(np.int64)
+
+
+def one_hot_targets(rng: np.random.Generator, prediction: np.ndarray) -> np.ndarray:
+    labels = class_labels(rng, prediction)
+    return np.eye(prediction.shape[1], dtype=prediction.dtype)[labels]
+
+
+def soft_targets(rng: np.random.Generator, prediction: np.ndarray) -> np.ndarray:
+    """Probability rows (label-smoothing-like), some entries exactly 0."""
+    raw = rng.random(prediction.shape) * (rng.random(prediction.shape) < 0.7)
+    raw[:, 0] += 1e-3  # no all-zero row
+    return (raw / raw.sum(axis=1, keepdims=True)).astype(prediction.dtype)
+
+
+def regression_targets(rng: np.random.Generator, prediction: np.ndarray) -> np.ndarray:
+    return rng.standard_normal(prediction.shape).astype(prediction.dtype)
+
+
+def given(array: np.ndarray) -> InputMaker:
+    """Always ``array`` (a copy): for drawn examples (fuzzing) and fixed inputs."""
+
+    def make(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        return array.copy()
+
+    return make
