@@ -240,7 +240,8 @@ def check_dtype(case: Case, seed: int, cache: RunCache | None = None) -> CheckRe
         dtype = getattr(array, "dtype", None)
         problem = "" if dtype == case.dtype else f"dtype {dtype}, expected {case.dtype}"
         result.comparisons.append(finding(name, problem, f"dtype {case.dtype}"))
-    if both.built.is_loss and both.numpy.output_type is not float:
+    if (both.built.is_loss and np.ndim(both.numpy.tensors["output"]) == 0
+            and both.numpy.output_type is not float):
         result.comparisons.append(finding(
             "output", f"forward returned {both.numpy.output_type}, expected a Python float"))
     if both.numpy.error is not None and not result.failures():
@@ -280,8 +281,10 @@ def _strided(x: np.ndarray) -> np.ndarray:
 def check_memory_layout(case: Case, seed: int, cache: RunCache | None = None) -> CheckResult:
     """A strided view of the input (as from slicing or a transpose) computes what a
     contiguous copy does: no code path may assume C-contiguous memory."""
-    contiguous = run_numpy(build_case(case, seed))
     built = build_case(case, seed)
+    if built.x.ndim == 0:
+        return CheckResult("memory-layout", case, seed, skipped="a 0-d input has no strides")
+    contiguous = run_numpy(build_case(case, seed))
     built.x = _strided(built.x)
     return _numpy_vs_numpy(CheckResult("memory-layout", case, seed), run_numpy(built),
                            contiguous, "a contiguous copy of the input", guard=False)

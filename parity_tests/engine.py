@@ -135,33 +135,46 @@ def run_numpy(built: Built, upstream: Upstream = None, backward: bool = True) ->
         stage = "numpy forward"
         try:
             if built.is_loss:
-                loss = layer.forward(x, built.target)
-                run.output_type = type(loss)
-                run.tensors["output"] = np.asarray(loss, dtype=x.dtype)
-                stage = "numpy backward"
-                if backward:
-                    run.tensors["input_grad"] = layer.backward()
+                out = layer.forward(x, built.target)
             else:
                 for earlier in built.warmup:
                     layer.forward(earlier)
-                y = layer.forward(x)
-                run.output_type = type(y)
-                run.tensors["output"] = y
+                out = layer.forward(x)
+            run.output_type = type(out)
+            y = _record_outputs(run.tensors, out, x.dtype)
+            if not (built.is_loss and np.ndim(y) == 0):  # a reduced loss takes no upstream
                 if upstream is None:
                     run.upstream = built.rng.standard_normal(np.shape(y)).astype(x.dtype)
                 else:
                     run.upstream = upstream(np.shape(y)) if callable(upstream) else upstream
-                stage = "numpy backward"
-                if backward:
-                    run.tensors["input_grad"] = layer.backward(run.upstream)
-                    for name in layer.params:
-                        run.tensors[f"grad[{name}]"] = layer.grads.get(name)
-                for name, value in layer.buffers.items():
-                    run.tensors[f"buffer[{name}]"] = np.array(value, copy=True)
+            stage = "numpy backward"
+            if backward:
+                run.tensors["input_grad"] = (layer.backward() if run.upstream is None
+                                             else layer.backward(run.upstream))
+                for name in layer.params:
+                    run.tensors[f"grad[{name}]"] = layer.grads.get(name)
+            for name, value in layer.buffers.items():
+                run.tensors[f"buffer[{name}]"] = np.array(value, copy=True)
         except Exception as error:  # the layer's exception is a result, not a crash
             run.error = CaughtError.of(stage, error)
     run.warnings = _warning_texts(caught)
     return run
+
+
+def _record_outputs(tensors: dict[str, Any], out: Any, dtype: np.dtype) -> Any:
+    """Store a forward's result as ``output`` (and ``output[1]``, … for a tuple such as
+    max pooling's ``(y, indices)``); returns the differentiable first output. A reduced
+    loss's Python float becomes a 0-d array of the input's dtype."""
+    outputs = list(out) if isinstance(out, tuple) else [out]
+    first = outputs[0]
+    if not isinstance(first, (np.ndarray, torch.Tensor)):
+        first = np.asarray(first, dtype=dtype)
+    for k, value in enumerate(outputs):
+        value = first if k == 0 else value
+        if isinstance(value, torch.Tensor):
+            value = value.detach().numpy()
+        tensors["output" if k == 0 else f"output[{k}]"] = value
+    return outputs[0]
 
 
 def run_torch(built: Built, reference: Any, upstream: Upstream, backward: bool = True
@@ -179,8 +192,7 @@ def run_torch(built: Built, reference: Any, upstream: Upstream, backward: bool =
         inputs = [x]
         if built.target is not None:
             inputs.append(torch.from_numpy(built.target.copy()))
-        y = reference(*inputs)
-        run.tensors["output"] = y.detach().numpy()
+        y = _record_outputs(run.tensors, reference(*inputs), built.x.dtype)
         if callable(upstream):
             upstream = upstream(tuple(y.shape))
         run.upstream = upstream
