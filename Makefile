@@ -1,13 +1,14 @@
 # Two commands do all the set-up on a fresh machine:
-#   make check   the main job: every layer against torch, report in reports/parity/
-#   make test    the test suite (parity, finite differences, errors, benchmarks once)
-#   make bench   the benchmark report in benchmarks/results/ (a few minutes)
+#   make check   the main job: every check of every layer against torch, reports in reports/parity/
+#   make test    the test suite: ruff and pytest (both run; either failing fails the target)
+#   make bench   the benchmark report (a few minutes)
 # Both create .venv on first use and install the project into it (CPU torch wheel).
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+REPORTS := reports/parity
 
 .PHONY: check test bench lint clean
 
@@ -17,11 +18,16 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 check: $(STAMP)
-	$(BIN)/parity check --out reports/parity
+	$(BIN)/parity check --out $(REPORTS) --junit $(REPORTS)/junit.xml
 
 test: $(STAMP)
+	@status=0; \
+	$(BIN)/ruff check . || status=1; \
+	$(BIN)/pytest -n auto --dist loadgroup || status=1; \
+	exit $$status
+
+lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/pytest -n auto --dist loadgroup
 
 bench: $(STAMP)
 	$(BIN)/parity bench

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from parity_tests.check_names import CHECK_NAMES, CHECK_TITLES
 from parity_tests.compare import EXACT, Comparison, compare, compare_all
 from parity_tests.engine import (
     Built,
@@ -47,6 +48,7 @@ from parity_tests.engine import (
     run_numpy,
 )
 from parity_tests.entry import F32, Entry
+from parity_tests.registry import BY_NAME as REGISTERED
 from parity_tests.registry import Case, ErrorCase, cases, error_cases
 from parity_tests.tolerances import (
     FD_STEP,
@@ -104,9 +106,20 @@ class CheckResult:
         raise KeyError(f"{self.id}: no comparison for {tensor!r}; "
                        f"have {[c.tensor for c in self.comparisons]}")
 
-    def repro(self) -> str:
-        """The ``parity check`` command that reruns exactly this job."""
+    @property
+    def registered(self) -> bool:
+        """Whether the case is the registry's own (a drawn example is not: no repro)."""
+        entry = self.case.entry
+        if REGISTERED.get(entry.name) is not entry:
+            return False
+        return isinstance(self.case, ErrorCase) or self.case.sample in entry.samples
+
+    def repro(self) -> str | None:
+        """The ``parity check`` command that reruns exactly this job (None for a case that
+        is not the registry's own, such as an example drawn by hypothesis)."""
         case = self.case
+        if not self.registered:
+            return None
         if isinstance(case, ErrorCase):
             return (f"parity check --layer {case.entry.name} --config {case.error.name} "
                     f"--check {self.check}")
@@ -115,7 +128,9 @@ class CheckResult:
                 f"--dtype {np.dtype(case.dtype).name}{impl} --check {self.check} "
                 f"--seed {self.seed}")
 
-    def pytest_repro(self) -> str:
+    def pytest_repro(self) -> str | None:
+        if not self.registered:
+            return None
         return f"PARITY_SEED={self.seed} pytest {shlex.quote(PYTEST_NODE.format(id=self.id))}"
 
     def context(self) -> list[str]:
@@ -149,8 +164,12 @@ class CheckResult:
                         else f"{comparison.tensor} differs from {comparison.expected_name}")
                 head = f"{kind} {self.id}: {what}"
                 body = self.context() + [comparison.describe()]
-        return "\n".join([head, *body, f"  seed       {self.seed}",
-                          f"  repro      {self.repro()}", f"  pytest     {self.pytest_repro()}"])
+        if self.registered:
+            tail = [f"  repro      {self.repro()}", f"  pytest     {self.pytest_repro()}"]
+        else:
+            tail = ["  repro      not a registry case (an example drawn by hypothesis): replay "
+                    "the @reproduce_failure line hypothesis printed"]
+        return "\n".join([head, *body, f"  seed       {self.seed}", *tail])
 
     def assert_ok(self) -> None:
         """Raise ``AssertionError`` with the full message unless the check passed."""
@@ -507,34 +526,30 @@ def _always(case: Case) -> bool:
     return True
 
 
+def _check(name: str, run: Callable[..., CheckResult], applies: Callable[[Any], bool],
+           on_errors: bool = False) -> Check:
+    return Check(name, CHECK_TITLES[name], run, applies, on_errors)
+
+
 CHECKS: tuple[Check, ...] = (
-    Check("forward", "the NumPy output against the torch module's", check_forward, _always),
-    Check("input-grad", "backward(dy) against torch autograd for the same random dy",
-          check_input_grad, _always),
-    Check("param-grads", "every parameter gradient against torch's .grad", check_param_grads,
-          lambda case: bool(layer_facts(case).params)),
-    Check("buffers", "running statistics against torch's buffers", check_buffers,
-          lambda case: bool(layer_facts(case).buffers)),
-    Check("impl-agreement", "the loop path against the vectorized path, every tensor",
-          check_impl_agreement,
-          lambda case: len(case.entry.impls) > 1 and case.impl == case.entry.impls[0]),
-    Check("finite-diff", "the float64 backward against central differences",
-          check_finite_diff,
-          lambda case: case.dtype == np.float64 and case.sample.gradcheck),
-    Check("dtype", "every tensor in the input's dtype; a loss returns a Python float",
-          check_dtype, _always),
-    Check("warnings", "no NumPy RuntimeWarning from valid input", check_warnings, _always),
-    Check("inputs-untouched", "forward and backward never write into x, target or dy",
-          check_inputs_untouched, _always),
-    Check("memory-layout", "a non-contiguous input gives a contiguous copy's results",
-          check_memory_layout, _always),
-    Check("cache-freshness", "backward uses the cache of the last forward",
-          check_cache_freshness, _always),
-    Check("bad-input", "each error input raises the documented error at its stage",
-          check_bad_input, _always, on_errors=True),
+    _check("forward", check_forward, _always),
+    _check("input-grad", check_input_grad, _always),
+    _check("param-grads", check_param_grads, lambda case: bool(layer_facts(case).params)),
+    _check("buffers", check_buffers, lambda case: bool(layer_facts(case).buffers)),
+    _check("impl-agreement", check_impl_agreement,
+           lambda case: len(case.entry.impls) > 1 and case.impl == case.entry.impls[0]),
+    _check("finite-diff", check_finite_diff,
+           lambda case: case.dtype == np.float64 and case.sample.gradcheck),
+    _check("dtype", check_dtype, _always),
+    _check("warnings", check_warnings, _always),
+    _check("inputs-untouched", check_inputs_untouched, _always),
+    _check("memory-layout", check_memory_layout, _always),
+    _check("cache-freshness", check_cache_freshness, _always),
+    _check("bad-input", check_bad_input, _always, on_errors=True),
 )
 BY_NAME = {check.name: check for check in CHECKS}
-CHECK_NAMES = tuple(BY_NAME)
+if tuple(BY_NAME) != CHECK_NAMES:  # pragma: no cover - a programming error, caught at import
+    raise ImportError(f"checks: {tuple(BY_NAME)} != check_names.CHECK_NAMES {CHECK_NAMES}")
 
 
 @dataclass(frozen=True)

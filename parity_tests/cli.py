@@ -1,138 +1,297 @@
-"""``parity``: the command-line entry point.
+"""parity: the command-line entry point.
 
-``parity check`` runs every check of the harness (see ``parity check --list``) over the
-registry's sample configs, dtypes and impl paths, prints one table per layer, writes the
-same as Markdown and JSON, and exits 1 on any failure (2 on a usage error).
-``parity bench`` times the benchmark suites and writes the report (a source checkout's
-``benchmarks/``, found when the command runs).
+  parity check   run every check of the harness on the registry (see parity check --list)
+  parity bench   time the benchmark suites and write the report (a source checkout)
+
+Exit status of parity check: 0 every check passed (skips allowed), 1 a check failed,
+3 a check raised (ERROR) and none failed, 2 a usage error (nothing ran), 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import json
-import shutil
+import os
 import sys
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-CHECK_HELP = "which checks to run (repeatable; default: all); see --list"
+from parity_tests.check_names import CHECK_NAMES, CHECK_TITLES
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+DEFAULT_OUT = Path("reports/parity")
+
+
+class UsageError(Exception):
+    """A bad option: reported before any case runs, exit status 2."""
+
+
+# --------------------------------------------------------------------------- options
+def _seed(text: str) -> int:
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return int(text)
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Shard ``index`` (1-based) of ``count``: every ``count``-th case of the plan."""
+
+    index: int
+    count: int
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+
+def _shard(text: str) -> Shard:
+    parts = text.split("/")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+        raise argparse.ArgumentTypeError(f"expected K/N such as 1/4, got {text!r}")
+    index, count = int(parts[0]), int(parts[1])
+    if not 1 <= index <= count:
+        raise argparse.ArgumentTypeError(f"K must lie in 1..N, got {text!r}")
+    return Shard(index, count)
+
+
+EPILOG = """\
+exit status: 0 all passed (skips allowed), 1 a check failed, 3 a check raised (ERROR) and
+none failed, 2 a usage error (nothing ran), 130 interrupted.
+
+checks: """ + ", ".join(CHECK_NAMES)
 
 
 def parser() -> argparse.ArgumentParser:
-    from parity_tests.checks import CHECK_NAMES
-
-    root = argparse.ArgumentParser(prog="parity", description=__doc__.split("\n\n")[0])
-    commands = root.add_subparsers(dest="command", required=True)
-    check = commands.add_parser("check", help="run every check of every registry pair")
+    root = argparse.ArgumentParser(
+        prog="parity", description="NumPy layers checked against stock PyTorch.",
+        epilog="parity check --help and parity bench --help give each command's options.")
+    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    check = commands.add_parser(
+        "check", help="run every check of the harness on the registry",
+        description="Run the harness's checks over the registry's sample configs, dtypes "
+                    "and impl paths; print a summary, write parity.md, parity.json (and "
+                    "JUnit XML / a CI job summary on request).",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     check.add_argument("--layer", action="append", metavar="NAME",
                        help="only this layer (repeatable); see --list")
     check.add_argument("--dtype", action="append", choices=("float32", "float64"))
-    check.add_argument("--impl", action="append", metavar="IMPL", help="loop or vectorized")
-    check.add_argument("--config", action="append", metavar="SAMPLE",
-                       help="only this sample config or error input (repeatable), e.g. b256c10")
-    check.add_argument("--check", dest="checks", action="append", choices=CHECK_NAMES,
-                       help=CHECK_HELP)
-    check.add_argument("--seed", type=int, default=0, help="base seed of every case (default 0)")
-    check.add_argument("--out", type=Path, default=Path("reports/parity"),
+    check.add_argument("--impl", action="append", metavar="IMPL",
+                       help="only this impl path (repeatable): loop or vectorized")
+    check.add_argument("--config", action="append", metavar="NAME",
+                       help="only this sample config or error input (repeatable)")
+    check.add_argument("--check", dest="checks", action="append", metavar="CHECK",
+                       choices=CHECK_NAMES, help="only this check (repeatable): "
+                       + ", ".join(CHECK_NAMES))
+    check.add_argument("--seed", type=_seed, default=0,
+                       help="base seed of every case (default 0)")
+    check.add_argument("--shard", type=_shard, metavar="K/N",
+                       help="run the K-th of N deterministic slices of the cases (CI matrix)")
+    check.add_argument("--out", type=Path, default=DEFAULT_OUT,
                        help="folder for parity.md and parity.json (default reports/parity)")
+    check.add_argument("--junit", type=Path, metavar="FILE",
+                       help="also write JUnit XML (one testcase per check x case)")
+    check.add_argument("--step-summary", type=Path, metavar="FILE",
+                       help="append the Markdown summary to FILE (default: "
+                            "$GITHUB_STEP_SUMMARY when set)")
+    check.add_argument("--verbose", action="store_true",
+                       help="also print the full table of every check")
     check.add_argument("--no-progress", action="store_true", help="no progress bar")
     check.add_argument("--list", action="store_true",
-                       help="list the checks, layers and configs, then exit")
+                       help="list the checks, layers and their configs, then exit")
     commands.add_parser("bench", add_help=False,
-                        help="time loop vs vectorized vs torch; Markdown + PNG report "
-                             "(parity bench --help for its options)")
+                        help="time loop vs vectorized vs torch; Markdown + PNG report")
     return root
 
 
+def _output_file(option: str, path: Path | None) -> None:
+    if path is not None and path.is_dir():
+        raise UsageError(f"{option} {path}: is a directory, expected a file path")
+    if path is not None and path.parent.exists() and not path.parent.is_dir():
+        raise UsageError(f"{option} {path}: {path.parent} is not a directory")
+
+
+def validate_paths(args: argparse.Namespace) -> None:
+    """Refuse output paths that cannot be written, before anything runs."""
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"--out {args.out}: is a file, expected a folder for parity.md and "
+                         f"parity.json")
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"--out {args.out}: cannot create the folder ({error})") from None
+    if not os.access(args.out, os.W_OK):
+        raise UsageError(f"--out {args.out}: the folder is not writable")
+    _output_file("--junit", args.junit)
+    _output_file("--step-summary", args.step_summary)
+
+
+def validate_selection(args: argparse.Namespace) -> None:
+    """Each filter must name something that exists, with the valid values in the message."""
+    from parity_tests import registry
+
+    for option in ("layer", "dtype", "impl", "config", "checks"):
+        values = getattr(args, option)
+        if values is not None:
+            setattr(args, option, list(dict.fromkeys(values)))  # repeated values count once
+    if args.layer:
+        unknown = [name for name in args.layer if name not in registry.BY_NAME]
+        if unknown:
+            raise UsageError(f"--layer {', '.join(unknown)}: not a registry layer; known: "
+                             f"{', '.join(registry.BY_NAME)}")
+    chosen = registry.select_entries(args.layer)
+    if args.impl:
+        known = sorted({impl for entry in registry.REGISTRY for impl in entry.impls if impl})
+        unknown = [impl for impl in args.impl if impl not in known]
+        if unknown:
+            raise UsageError(f"--impl {', '.join(unknown)}: unknown impl path; valid: "
+                             f"{', '.join(known)}")
+        single = [entry.name for entry in chosen if entry.impls == (None,)]
+        if args.layer and single:
+            two_path = [e.name for e in registry.REGISTRY if e.impls != (None,)]
+            raise UsageError(f"--impl: {', '.join(single)} has no impl paths (one "
+                             f"implementation); layers with loop/vectorized paths: "
+                             f"{', '.join(two_path)}")
+    if args.config:
+        names = {s.name for e in chosen for s in e.samples} | {
+            err.name for e in chosen for err in e.errors}
+        unknown = [config for config in args.config if config not in names]
+        if unknown:
+            where = ", ".join(e.name for e in chosen) if args.layer else "any layer"
+            raise UsageError(f"--config {', '.join(unknown)}: no sample config or error "
+                             f"input of that name in {where}; see parity check --list")
+
+
+def shard_jobs(jobs: list, shard: Shard | None) -> list:
+    """The jobs of every ``count``-th case (all checks of a case stay in one shard)."""
+    if shard is None:
+        return jobs
+    cases = list(dict.fromkeys(job.case.id for job in jobs))
+    mine = {case for k, case in enumerate(cases) if k % shard.count == shard.index - 1}
+    return [job for job in jobs if job.case.id in mine]
+
+
+# --------------------------------------------------------------------------- commands
 def list_registry() -> int:
     from parity_tests import registry
-    from parity_tests.checks import CHECKS
 
-    print("checks:")
-    for check in CHECKS:
-        print(f"  {check.name:<18} {check.title}")
-    print("layers:")
+    lines = ["checks:"]
+    lines += [f"  {name:<18} {title}" for name, title in CHECK_TITLES.items()]
+    lines.append("layers:")
     for entry in registry.REGISTRY:
         impls = [i for i in entry.impls if i]
-        print(f"  {entry.name:<22} {entry.description}"
-              + (f" (impl: {', '.join(impls)})" if impls else ""))
-        print(f"  {'':<22} configs: {', '.join(s.name for s in entry.samples)}")
-    return 0
+        lines.append(f"  {entry.name:<22} {entry.description}"
+                     + (f" (impl: {', '.join(impls)})" if impls else ""))
+        lines.append(f"  {'':<22} configs: {', '.join(s.name for s in entry.samples)}")
+        lines.append(f"  {'':<22} error inputs: {', '.join(e.name for e in entry.errors)}")
+    print("\n".join(lines))
+    return EXIT_OK
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-    from rich.table import Table
-
+    validate_paths(args)
+    validate_selection(args)
     from parity_tests.checks import plan
-    from parity_tests.engine import RunCache
-    from parity_tests.report import (
-        ROW_HEADERS,
-        environment,
-        markdown_report,
-        result_record,
-        table_row,
-    )
 
-    width = max(170, shutil.get_terminal_size().columns)
-    console = Console(stderr=False, highlight=False, width=width)
-    try:
-        jobs = plan(args.checks, args.layer, args.dtype, args.impl, args.config)
-    except KeyError as error:
-        console.print(f"[red]parity check: {error.args[0]}[/]")
-        return 2
+    jobs = shard_jobs(plan(args.checks, args.layer, args.dtype, args.impl, args.config),
+                      args.shard)
     if not jobs:
-        console.print("[red]parity check: the filters select no case[/]")
-        return 2
+        raise UsageError("the filters select no check: the chosen checks do not apply to the "
+                         "chosen cases (e.g. finite-diff runs in float64 only, "
+                         "impl-agreement on layers with two paths)")
+    import torch
+
+    from parity_tests import report
+    from parity_tests.engine import RunCache
+
+    torch.set_num_threads(1)
     records = []
     cache = RunCache()
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=Console(stderr=True), transient=True,
-                  disable=args.no_progress) as progress:
-        task = progress.add_task("parity check", total=len(jobs))
-        for job in jobs:
-            progress.update(task, description=f"{job.check.name:<17} {job.case.id}")
-            records.append(result_record(job.run(args.seed, cache)))
-            progress.advance(task)
-    env = environment(args.seed)
-    for layer in dict.fromkeys(r["layer"] for r in records):
-        layer_records = [r for r in records if r["layer"] == layer]
-        ok = all(r["ok"] for r in layer_records)
-        table = Table(title=f"{layer}  [{'green' if ok else 'red'}]{'pass' if ok else 'FAIL'}[/]",
-                      title_justify="left")
-        for header in ROW_HEADERS:
-            table.add_column(header, no_wrap=True,
-                             justify="right" if header.startswith("max") else "left")
-        for record in layer_records:
-            table.add_row(*(escape(cell) for cell in table_row(record)),
-                          style=None if record["ok"] else "bold red")
-        console.print(table)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "parity.md").write_text(markdown_report(env, records))
-    (args.out / "parity.json").write_text(
-        json.dumps({"environment": env, "results": records}, indent=1))
-    failed = [r for r in records if not r["ok"]]
-    for record in failed:
-        for failure in record["failures"]:
-            console.print(failure, markup=False)
-    verdict = (f"[green]{len(records)} checks passed[/]" if not failed
-               else f"[red]{len(failed)} of {len(records)} checks FAILED[/]")
-    console.print(f"{verdict}; report written to {args.out / 'parity.md'} and "
-                  f"{args.out / 'parity.json'}")
-    return 1 if failed else 0
+    started = time.perf_counter()
+    progress = _progress(args, len(jobs))
+    for job in jobs:
+        progress(job.id)
+        job_started = time.perf_counter()
+        result = job.run(args.seed, cache)
+        records.append(report.result_record(result, time.perf_counter() - job_started))
+    progress(None)
+    env = report.environment(args.seed, str(args.shard) if args.shard else None)
+    info = report.summary(records, time.perf_counter() - started)
+    try:
+        paths = write_reports(args, env, info, records)
+    except OSError as error:
+        _console(args, info, records, [])
+        print(f"parity check: could not write the reports ({error}); the previous reports "
+              f"are untouched", file=sys.stderr)
+        return EXIT_FAIL if info["exit_code"] == EXIT_FAIL else EXIT_ERROR
+    _console(args, info, records, paths)
+    return info["exit_code"]
 
 
-def bench_module() -> object:
+def write_reports(args: argparse.Namespace, env: dict[str, Any], info: dict[str, Any],
+                  records: list[dict[str, Any]]) -> list[Path]:
+    """parity.json, parity.md and the JUnit XML, all replaced together or not at all; then
+    the job summary appended. Returns the paths written."""
+    import json
+
+    from parity_tests import report
+
+    files = {args.out / "parity.json": json.dumps(report.json_report(env, info, records),
+                                                  indent=1) + "\n",
+             args.out / "parity.md": report.markdown_report(env, info, records)}
+    if args.junit is not None:
+        files[args.junit] = report.junit_xml(env, info, records)
+    report.atomic_write(files)
+    written = list(files)
+    step_summary = args.step_summary or (
+        Path(os.environ["GITHUB_STEP_SUMMARY"]) if os.environ.get("GITHUB_STEP_SUMMARY")
+        else None)
+    if step_summary is not None:
+        report.append_text(step_summary, report.step_summary(env, info, records))
+        written.append(step_summary)
+    return written
+
+
+def _console(args: argparse.Namespace, info: dict[str, Any], records: list[dict[str, Any]],
+             paths: list[Path]) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    from parity_tests import report
+
+    console = Console(highlight=False, width=report.WIDTH, soft_wrap=True)
+    if args.verbose:
+        for line in report.detail_tables(records):
+            console.print(escape(line))
+        console.print()
+    colours = {0: "green", 1: "red", 3: "red"}
+    for line in report.console_lines(info, records, [str(path) for path in paths]):
+        if line.startswith(("PASS:", "FAIL:", "ERROR:")):
+            console.print(f"[bold {colours[info['exit_code']]}]{escape(line)}[/]")
+        else:
+            console.print(escape(line))
+
+
+def _progress(args: argparse.Namespace, total: int) -> Any:
+    """A progress line on stderr (a terminal only); call with a job id, then with None."""
+    if args.no_progress or not sys.stderr.isatty():
+        return lambda job_id: None
+    done = [0]
+
+    def show(job_id: str | None) -> None:
+        if job_id is None:
+            sys.stderr.write("\r" + " " * 99 + "\r")
+            return
+        done[0] += 1
+        sys.stderr.write(f"\r{done[0]:>5}/{total} {job_id[:85]:<85}")
+        sys.stderr.flush()
+
+    return show
+
+
+def bench_module() -> Any:
     """``benchmarks.cli`` of the source checkout (the benchmarks are not installed)."""
     try:
         return importlib.import_module("benchmarks.cli")
@@ -146,21 +305,34 @@ def bench_module() -> object:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["bench"]:
+    try:
+        if argv[:1] == ["bench"]:
+            try:
+                bench = bench_module()
+            except ImportError as error:
+                print(f"parity bench: the benchmarks live in the project's source checkout "
+                      f"(benchmarks/), which was not found ({error})", file=sys.stderr)
+                return EXIT_USAGE
+            return bench.main(argv[1:])
         try:
-            bench = bench_module()
-        except ImportError as error:
-            print(f"parity bench: the benchmarks live in the project's source checkout "
-                  f"(benchmarks/), which was not found ({error})", file=sys.stderr)
-            return 2
-        return bench.main(argv[1:])  # type: ignore[attr-defined]
-    args = parser().parse_args(argv)
-    if args.list:
-        return list_registry()
-    import torch
-
-    torch.set_num_threads(1)
-    return run_check(args)
+            args = parser().parse_args(argv)
+        except SystemExit as exit_:  # --help (0) or an argparse usage error (2)
+            return int(exit_.code or 0)
+        if args.list:
+            return list_registry()
+        return run_check(args)
+    except UsageError as error:
+        print(f"parity check: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("\nparity: interrupted; no report was written (any earlier report is intact)",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader of our output went away (parity check --list | head): not an error.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
 
 
 if __name__ == "__main__":
