@@ -43,6 +43,7 @@ from parity_tests.engine import (
     RunCache,
     SideRun,
     build_case,
+    error_slack,
     is_loss,
     parity_run,
     run_numpy,
@@ -50,16 +51,18 @@ from parity_tests.engine import (
 from parity_tests.entry import F32, Entry
 from parity_tests.registry import BY_NAME as REGISTERED
 from parity_tests.registry import Case, ErrorCase, cases, error_cases
+from parity_tests.seeding import case_rng
 from parity_tests.tolerances import (
+    FD_DIRECTIONS,
     FD_STEP,
     FINITE_DIFFERENCE,
+    finite_difference_slack,
     parity_tolerance,
 )
 
 PASS, FAIL, ERROR, SKIP = "pass", "fail", "error", "skip"
 #: The pytest test that runs every job, for repro lines (``{id}`` is the job id).
 PYTEST_NODE = "parity_tests/tests/test_checks.py::test_check[{id}]"
-FD_MAX_COORDINATES = 96
 #: The seed that draws the second input of the cache-freshness check (any fixed value).
 OTHER_INPUT_SEED = 12345
 
@@ -194,12 +197,14 @@ def finding(tensor: str, problem: str = "", expected_name: str = "the contract")
 
 def compare_tensors(actual: dict[str, Any], expected: dict[str, np.ndarray], case: Case,
                     expected_name: str, wanted: Callable[[str], bool] | None = None,
-                    guard: bool | None = None) -> list[Comparison]:
-    """Every wanted tensor of ``expected`` against ``actual`` at the case's parity tolerance,
-    gradients guarded unless the sample says otherwise."""
+                    guard: bool | None = None, slack: dict[str, np.ndarray] | None = None
+                    ) -> list[Comparison]:
+    """Every wanted tensor of ``expected`` against ``actual`` at the case's parity tolerance
+    plus the error model's summation slack, gradients guarded unless the sample says
+    otherwise."""
     tolerance = parity_tolerance(case.dtype, case.entry.tolerances)
     use_guard = case.sample.guard if guard is None else guard
-    return compare_all(actual, expected, tolerance, use_guard, expected_name, wanted)
+    return compare_all(actual, expected, tolerance, use_guard, expected_name, wanted, slack)
 
 
 # --------------------------------------------------------------------------- torch parity
@@ -218,7 +223,7 @@ def _parity_check(name: str, wanted: Callable[[str], bool], stage: str
                 finding(name, both.torch.backward_skipped, "torch")]
             return result
         result.comparisons = compare_tensors(both.numpy.tensors, both.torch.tensors, case,
-                                             "torch", wanted)
+                                             "torch", wanted, slack=both.slack)
         return result
 
     run.__name__ = f"check_{name.replace('-', '_')}"
@@ -271,14 +276,16 @@ def check_dtype(case: Case, seed: int, cache: RunCache | None = None) -> CheckRe
 # --------------------------------------------------------------------------- NumPy only
 def _numpy_vs_numpy(result: CheckResult, actual: SideRun, expected: SideRun,
                     expected_name: str, guard: bool | None = None) -> CheckResult:
-    """``result`` with every tensor of one NumPy run compared against another's, or with
-    the first run's exception when either raised."""
+    """``result`` with every tensor of one NumPy run compared against another's (with the
+    error model's slack), or with the first run's exception when either raised."""
     for run in (actual, expected):
         if run.error is not None:
             result.error = run.error
             return result
-    result.comparisons = compare_tensors(actual.tensors, expected.tensors, result.case,
-                                         expected_name, guard=guard)
+    case = result.case
+    slack = error_slack(case, build_case(case, result.seed), expected)
+    result.comparisons = compare_tensors(actual.tensors, expected.tensors, case,
+                                         expected_name, guard=guard, slack=slack)
     return result
 
 
@@ -369,21 +376,24 @@ def check_inputs_untouched(case: Case, seed: int, cache: RunCache | None = None
 
 
 # --------------------------------------------------------------------------- finite differences
-def _coordinates(rng: np.random.Generator, analytic: np.ndarray) -> np.ndarray:
-    """Flat indices to probe: all of them for small tensors, else a random subset plus the
-    largest analytic entry."""
-    if analytic.size <= FD_MAX_COORDINATES:
-        return np.arange(analytic.size)
-    chosen = rng.choice(analytic.size, size=FD_MAX_COORDINATES - 1, replace=False)
-    return np.unique(np.append(chosen, int(np.argmax(np.abs(analytic)))))
+def _scalar(built: Built, upstream: np.ndarray | None) -> tuple[float, float]:
+    """f = Σ dy ⊙ layer(x) (the loss itself for a reduced loss) and F = Σ|dy ⊙ layer(x)|,
+    the magnitude of the terms whose rounding the finite differences see."""
+    layer = built.layer
+    out = layer.forward(built.x, built.target) if built.is_loss else layer.forward(built.x)
+    y = np.asarray(out[0] if isinstance(out, tuple) else out, dtype=np.float64)
+    terms = y if upstream is None else y * upstream
+    return float(np.sum(terms)), float(np.sum(np.abs(terms)))
 
 
 def check_finite_diff(case: Case, seed: int, cache: RunCache | None = None) -> CheckResult:
     """The NumPy backward against central differences, in float64, without torch.
 
-    The scalar probed is f = Σ dy ⊙ layer(x) (the loss itself for losses), so
-    ∂f/∂θ_i ≈ (f(θ + h e_i) − f(θ − h e_i)) / 2h must match the backward's gradient for
-    the input and every parameter.
+    For the input and every parameter θ, along FD_DIRECTIONS random directions v (every
+    coordinate moves): the backward's ⟨∂f/∂θ, v⟩ must match D(h) = (f(θ + h·v) −
+    f(θ − h·v)) / 2h, where f = Σ dy ⊙ layer(x) (the loss for losses), within the bound of
+    :func:`parity_tests.tolerances.finite_difference_slack`: round-off ε·F/h and the
+    truncation |D(2h) − D(h)| estimated from a second step.
     """
     result = CheckResult("finite-diff", case, seed)
     built: Built = build_case(case, seed)
@@ -391,42 +401,38 @@ def check_finite_diff(case: Case, seed: int, cache: RunCache | None = None) -> C
     if run.error is not None:
         result.error = run.error
         return result
-    layer, upstream = built.layer, run.upstream
-
-    def scalar() -> float:
-        if built.is_loss:
-            return float(layer.forward(built.x, built.target))
-        return float(np.sum(layer.forward(built.x) * upstream))
-
-    probes = {"input_grad": built.x, **{f"grad[{n}]": v for n, v in layer.params.items()}}
+    upstream = run.upstream
+    directions_rng = case_rng(seed, f"{case.data_key}|finite-diff")
+    probes = {"input_grad": built.x,
+              **{f"grad[{n}]": v for n, v in built.layer.params.items()}}
     for name, array in probes.items():
         grad = run.tensors.get(name)
         if grad is None:
             result.comparisons.append(finding(name, "the NumPy layer produced no such tensor"))
             continue
-        flat = array.reshape(-1)  # a view: perturbing it perturbs the layer's own array
-        if not np.shares_memory(flat, array):
-            result.error = CaughtError("harness", "ValueError",
-                                       f"{name} is not contiguous; cannot perturb it", "")
-            return result
-        indices = _coordinates(built.rng, grad)
-        numeric = np.empty(indices.size)
-        for k, i in enumerate(indices):
-            original = flat[i]
-            flat[i] = original + FD_STEP
-            f_plus = scalar()
-            flat[i] = original - FD_STEP
-            f_minus = scalar()
-            flat[i] = original
-            numeric[k] = (f_plus - f_minus) / (2 * FD_STEP)
-        comparison = compare(name, grad.reshape(-1)[indices], numeric, FINITE_DIFFERENCE,
-                             guard=case.sample.guard, expected_name="finite differences")
+        original = array.copy()
+        analytic, dot_magnitude, steps, f_scale = [], [], {1: [], 2: []}, 0.0
+        for _ in range(FD_DIRECTIONS):
+            v = directions_rng.standard_normal(array.shape)
+            analytic.append(float(np.sum(grad * v)))
+            dot_magnitude.append(float(np.sum(np.abs(grad * v))))
+            for multiple in (1, 2):
+                h = multiple * FD_STEP
+                array[...] = original + h * v  # in place: the layer's own array moves
+                f_plus, scale_plus = _scalar(built, upstream)
+                array[...] = original - h * v
+                f_minus, scale_minus = _scalar(built, upstream)
+                array[...] = original
+                steps[multiple].append((f_plus - f_minus) / (2 * h))
+                f_scale = max(f_scale, scale_plus, scale_minus)
+        d_h, d_2h = np.array(steps[1]), np.array(steps[2])
+        slack = finite_difference_slack(f_scale, d_h, d_2h, np.array(dot_magnitude))
+        comparison = compare(name, np.array(analytic), d_h, FINITE_DIFFERENCE,
+                             guard=case.sample.guard, expected_name="finite differences",
+                             slack=slack)
         comparison.shape = grad.shape
-        for attribute in ("index", "max_abs_index"):
-            position = getattr(comparison, attribute)
-            if position is not None:
-                setattr(comparison, attribute, tuple(
-                    int(i) for i in np.unravel_index(indices[position[0]], grad.shape)))
+        comparison.notes.append(f"directional derivatives along {FD_DIRECTIONS} random "
+                                f"directions (index = direction), step h={FD_STEP:g}")
         result.comparisons.append(comparison)
     return result
 

@@ -47,6 +47,22 @@ class Shard:
         return f"{self.index}/{self.count}"
 
 
+def _seed_range(text: str) -> range:
+    parts = text.split("-")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+        raise argparse.ArgumentTypeError(f"expected A-B such as 0-199, got {text!r}")
+    first, last = int(parts[0]), int(parts[1])
+    if last < first:
+        raise argparse.ArgumentTypeError(f"the range {text!r} is empty (B < A)")
+    return range(first, last + 1)
+
+
+def _positive(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return int(text)
+
+
 def _shard(text: str) -> Shard:
     parts = text.split("/")
     if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
@@ -85,8 +101,14 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("--check", dest="checks", action="append", metavar="CHECK",
                        choices=CHECK_NAMES, help="only this check (repeatable): "
                        + ", ".join(CHECK_NAMES))
-    check.add_argument("--seed", type=_seed, default=0,
+    seeds = check.add_mutually_exclusive_group()
+    seeds.add_argument("--seed", type=_seed, default=0,
                        help="base seed of every case (default 0)")
+    seeds.add_argument("--seeds", type=_seed_range, metavar="A-B",
+                       help="a seed sweep: run every check at each seed A..B and report per "
+                            "check the worst headroom and the failing seeds")
+    check.add_argument("--jobs", type=_positive, default=1, metavar="N",
+                       help="with --seeds: run N seeds at a time in worker processes")
     check.add_argument("--shard", type=_shard, metavar="K/N",
                        help="run the K-th of N deterministic slices of the cases (CI matrix)")
     check.add_argument("--out", type=Path, default=DEFAULT_OUT,
@@ -207,6 +229,8 @@ def run_check(args: argparse.Namespace) -> int:
     from parity_tests.engine import RunCache
 
     torch.set_num_threads(1)
+    if args.seeds is not None:
+        return run_sweep(args, jobs)
     records = []
     cache = RunCache()
     started = time.perf_counter()
@@ -227,6 +251,51 @@ def run_check(args: argparse.Namespace) -> int:
               f"are untouched", file=sys.stderr)
         return EXIT_FAIL if info["exit_code"] == EXIT_FAIL else EXIT_ERROR
     _console(args, info, records, paths)
+    return info["exit_code"]
+
+
+def _seed_records(job_ids: list[str], seed: int) -> tuple[int, list[dict[str, Any]]]:
+    """One seed of a sweep (in a worker process: the plan is rebuilt, jobs picked by id)."""
+    from parity_tests import report
+    from parity_tests.checks import plan
+    from parity_tests.engine import RunCache
+
+    by_id = {job.id: job for job in plan()}
+    cache = RunCache()
+    return seed, [report.result_record(by_id[job_id].run(seed, cache)) for job_id in job_ids]
+
+
+def run_sweep(args: argparse.Namespace, jobs: list) -> int:
+    import json
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from parity_tests import report
+
+    seeds = list(args.seeds)
+    ids = [job.id for job in jobs]
+    started = time.perf_counter()
+    runs: dict[int, list[dict[str, Any]]] = {}
+    progress = _progress(args, len(seeds))
+    if args.jobs == 1:
+        for seed in seeds:
+            progress(f"seed {seed}")
+            runs[seed] = _seed_records(ids, seed)[1]
+    else:
+        with ProcessPoolExecutor(args.jobs, mp_context=get_context("fork")) as pool:
+            for seed, records in pool.map(_seed_records, [ids] * len(seeds), seeds):
+                progress(f"seed {seed}")
+                runs[seed] = records
+    progress(None)
+    env = report.environment(seeds[0], str(args.shard) if args.shard else None)
+    info = report.sweep_summary(seeds, runs, time.perf_counter() - started)
+    files = {args.out / "sweep.json": json.dumps({"sweep": info, "environment": env},
+                                                 indent=1) + "\n",
+             args.out / "sweep.md": report.sweep_markdown(env, info)}
+    report.atomic_write(files)
+    for line in report.sweep_lines(info):
+        print(line)
+    print(f"reports: {', '.join(map(str, files))}")
     return info["exit_code"]
 
 

@@ -87,8 +87,11 @@ def compare(
     tolerance: Tolerance,
     guard: bool = False,
     expected_name: str = "torch",
+    slack: np.ndarray | float = 0.0,
 ) -> Comparison:
-    """Compare ``actual`` (NumPy) with ``expected`` element-wise; see the module docstring."""
+    """Compare ``actual`` (NumPy) with ``expected`` element-wise; see the module docstring.
+    ``slack`` is added to the allowed error per element (summation rounding, see
+    :mod:`parity_tests.tolerances`)."""
     expected = np.asarray(expected)
     result = Comparison(tensor, ok=False, tolerance=tolerance, expected_name=expected_name,
                         shape=tuple(expected.shape), total=int(expected.size))
@@ -107,28 +110,46 @@ def compare(
         return result
     a = actual.astype(np.float64)
     e = expected.astype(np.float64)
+    allowed = None
     if tolerance.norm == "l2":
         _compare_l2(result, a, e)
     else:
-        _compare_elements(result, a, e, tolerance)
+        allowed = tolerance.allowed(np.where(np.isfinite(e), e, 0.0),
+                                    np.broadcast_to(slack, e.shape))
+        _compare_elements(result, a, e, allowed)
     if actual.dtype != expected.dtype:
         values = "the values agree" if result.ok else "the values differ too"
         dtype_problem = f"dtype {actual.dtype} != {expected_name} dtype {expected.dtype} ({values})"
         result.problem = f"{dtype_problem}; {result.problem}" if result.problem else dtype_problem
         result.ok = False
-    if result.ok and guard and result.reference_scale < GRADIENT_GUARD * tolerance.atol:
-        result.ok = False
-        result.guard_failed = True
-        result.problem = (
-            f"guard: the {expected_name} gradient's largest entry {result.reference_scale:.2e} "
-            f"is below {GRADIENT_GUARD:g} x atol = {GRADIENT_GUARD * tolerance.atol:.1e}, so "
-            f"this comparison could not catch a wrong backward; change the sample config"
-        )
+    if result.ok and guard:
+        zeros = _zeros_headroom(e, allowed, tolerance)
+        if zeros < GRADIENT_GUARD:
+            result.ok = False
+            result.guard_failed = True
+            result.problem = (
+                f"guard: a backward returning zeros would miss the tolerance only by "
+                f"{zeros:.3g}x (largest {expected_name} entry {result.reference_scale:.2e}); "
+                f"it must miss by {GRADIENT_GUARD:g}x, or this comparison could not catch a "
+                f"wrong backward; change the sample config")
     return result
 
 
+def _zeros_headroom(e: np.ndarray, allowed: np.ndarray | None, tolerance: Tolerance
+                    ) -> float:
+    """The headroom an all-zero actual tensor would get: max |e_i| / allowed_i."""
+    finite = np.isfinite(e)
+    if not finite.any():
+        return 0.0
+    if allowed is None:  # an L2 comparison: zeros give a relative L2 error of exactly 1
+        return 1.0 / tolerance.rtol if tolerance.rtol else float("inf")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(finite, np.abs(e) / allowed, 0.0)
+    return float(np.max(ratio))
+
+
 def _compare_elements(result: Comparison, a: np.ndarray, e: np.ndarray,
-                      tolerance: Tolerance) -> None:
+                      allowed: np.ndarray) -> None:
     finite_e, finite_a = np.isfinite(e), np.isfinite(a)
     result.reference_scale = float(np.max(np.abs(e[finite_e]), initial=0.0))
     # Non-finite values must match exactly: NaN where the other side has NaN, the same inf.
@@ -138,7 +159,6 @@ def _compare_elements(result: Comparison, a: np.ndarray, e: np.ndarray,
     both_finite = finite_e & finite_a
     with np.errstate(invalid="ignore"):
         error = np.where(both_finite, np.abs(a - e), 0.0)
-    allowed = tolerance.allowed(np.where(finite_e, e, 0.0))
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(error == 0, 0.0, error / allowed)
     ratio = np.where(bad_nonfinite, np.inf, ratio)
@@ -210,11 +230,12 @@ def compare_all(
     guard_gradients: bool,
     expected_name: str = "torch",
     wanted: Callable[[str], bool] | None = None,
+    slack: Mapping[str, np.ndarray] | None = None,
 ) -> list[Comparison]:
     """:func:`compare` for every (wanted) tensor of ``expected`` against ``actual``, by name.
 
     ``tolerance`` is one tolerance or a function of (tensor name, expected value); with
-    ``guard_gradients`` the gradients are guarded.
+    ``guard_gradients`` the gradients are guarded; ``slack`` adds per-tensor summation slack.
     """
     results = []
     for name, value in expected.items():
@@ -223,5 +244,6 @@ def compare_all(
         chosen = tolerance(name, np.asarray(value)) if callable(tolerance) else tolerance
         results.append(compare(name, actual.get(name), value, chosen,
                                guard=guard_gradients and is_gradient(name),
-                               expected_name=expected_name))
+                               expected_name=expected_name,
+                               slack=(slack or {}).get(name, 0.0)))
     return results

@@ -221,12 +221,23 @@ def run_torch(built: Built, reference: Any, upstream: Upstream, backward: bool =
 
 @dataclass
 class ParityRun:
-    """A case run on both sides: the built layer, the NumPy run and the torch run."""
+    """A case run on both sides: the built layer, the NumPy run, the torch run, and the
+    summation slack of the entry's error model per tensor."""
 
     built: Built
     numpy: SideRun
     torch: SideRun
     reference_error: CaughtError | None = None
+    slack: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def error_slack(case: Case, built: Built, run: SideRun) -> dict[str, np.ndarray]:
+    """The entry's error model on this run (nothing when the entry has none or the run
+    raised)."""
+    model = case.entry.error_model
+    if model is None or run.error is not None:
+        return {}
+    return dict(model(case, built, run))
 
 
 def parity_run(case: Case, seed: int, cache: RunCache | None = None) -> ParityRun:
@@ -240,7 +251,9 @@ def parity_run(case: Case, seed: int, cache: RunCache | None = None) -> ParityRu
             failed = CaughtError.of("torch reference construction", error)
             return ParityRun(built, run_numpy(built), SideRun(error=failed), failed)
         numpy_run = run_numpy(built)
-        return ParityRun(built, numpy_run, run_torch(built, reference, numpy_run.upstream))
+        torch_run = run_torch(built, reference, numpy_run.upstream)
+        return ParityRun(built, numpy_run, torch_run,
+                         slack=error_slack(case, build_case(case, seed), numpy_run))
 
     if cache is None:
         return compute()

@@ -69,6 +69,8 @@ class Entry:
     error_args: tuple[Any, ...] = ()
     dtypes: tuple[np.dtype, ...] = (F32, F64)
     tolerances: Mapping[np.dtype, Tolerance] = field(default_factory=dict)
+    #: (case, built, run) -> {tensor: summation slack}: see parity_tests.error_models.
+    error_model: Callable[[Any, Any, Any], Mapping[str, np.ndarray]] | None = None
     description: str = ""
 
     @property

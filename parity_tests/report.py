@@ -347,3 +347,103 @@ def append_text(path: Path, text: str) -> None:
     """Append (a CI job summary accumulates the steps' sections)."""
     with path.open("a", encoding="utf-8") as stream:
         stream.write(text)
+
+
+# --------------------------------------------------------------------------- seed sweeps
+#: A verdict must hold at every seed with a 2x margin: worst headroom <= MARGIN.
+MARGIN = 0.5
+
+
+def sweep_summary(seeds: list[int], runs: dict[int, list[dict[str, Any]]],
+                  seconds: float | None = None) -> dict[str, Any]:
+    """Per job over every seed: the worst headroom and its seed, and the failing seeds."""
+    jobs: dict[str, dict[str, Any]] = {}
+    for seed in seeds:
+        for record in runs[seed]:
+            row = jobs.setdefault(record["id"], {
+                "id": record["id"], "layer": record["layer"], "check": record["check"],
+                "worst_headroom": 0.0, "worst_seed": None, "worst_tensor": None,
+                "failing_seeds": [], "first_failure": None})
+            if record["status"] in (FAIL, ERROR):
+                row["failing_seeds"].append(seed)
+                row["first_failure"] = row["first_failure"] or record["message"]
+            headroom = headroom_of(record)
+            if record["status"] != SKIP and headroom > row["worst_headroom"]:
+                row["worst_headroom"], row["worst_seed"] = headroom, seed
+                row["worst_tensor"] = record["worst_tensor"]
+    rows = list(jobs.values())
+    for row in rows:
+        if not math.isfinite(row["worst_headroom"]):
+            row["worst_headroom"] = None
+    failing = [r for r in rows if r["failing_seeds"]]
+    over = [r for r in rows if not r["failing_seeds"] and (r["worst_headroom"] or 0) > MARGIN]
+    return {
+        "seeds": [seeds[0], seeds[-1]], "seed_count": len(seeds), "jobs": len(rows),
+        "seconds": None if seconds is None else round(seconds, 1),
+        "failing": [{"id": r["id"], "seeds": r["failing_seeds"]} for r in failing],
+        "over_margin": [{"id": r["id"], "headroom": r["worst_headroom"], "seed": r["worst_seed"]}
+                        for r in sorted(over, key=lambda r: -r["worst_headroom"])],
+        "worst": sorted((r for r in rows if not r["failing_seeds"]),
+                        key=lambda r: -(r["worst_headroom"] or 0))[:CLOSEST],
+        "rows": rows,
+        "exit_code": 1 if failing else 0,
+    }
+
+
+def sweep_lines(info: dict[str, Any]) -> list[str]:
+    """Console lines of a sweep: per layer the worst headroom over the seeds, the checks over
+    the 2x margin, the failing seeds, a verdict."""
+    layers: dict[str, dict[str, Any]] = {}
+    for row in info["rows"]:
+        worst = layers.setdefault(row["layer"], {"headroom": 0.0, "row": None, "failing": 0})
+        worst["failing"] += bool(row["failing_seeds"])
+        if not row["failing_seeds"] and (row["worst_headroom"] or 0) > worst["headroom"]:
+            worst["headroom"], worst["row"] = row["worst_headroom"], row
+    first, last = info["seeds"]
+    lines = [f"{'layer':<22} {'failing':>7} {'worst':>6} {'seed':>5}  where"]
+    for layer, worst in layers.items():
+        row = worst["row"]
+        line = (f"{layer:<22} {worst['failing']:>7} {worst['headroom']:>6.3f} "
+                f"{row['worst_seed'] if row else '-':>5}  ")
+        lines.append(line + _short(row["id"] if row else "-", WIDTH - len(line)))
+    if info["over_margin"]:
+        lines += ["", f"passing but over the 2x margin (headroom > {MARGIN}):"]
+        lines += [_short(f"  {r['headroom']:.3f} at seed {r['seed']:<4} {r['id']}", WIDTH)
+                  for r in info["over_margin"][:15]]
+    if info["failing"]:
+        lines += ["", "failing:"]
+        for item in info["failing"][:15]:
+            seeds = ", ".join(map(str, item["seeds"][:12])) + (
+                " ..." if len(item["seeds"]) > 12 else "")
+            lines.append(_short(f"  {item['id']}  seeds {seeds}", WIDTH))
+    worst = info["worst"][0] if info["worst"] else None
+    verdict = "FAIL" if info["failing"] else "PASS"
+    lines += ["", f"{verdict}: sweep of seeds {first}-{last} ({info['seed_count']} seeds, "
+              f"{info['jobs']} checks each): {len(info['failing'])} checks fail at some seed, "
+              f"{len(info['over_margin'])} over the 2x margin"
+              + (f"; worst headroom {worst['worst_headroom']:.3f}" if worst else "")
+              + (f" in {info['seconds']:g} s" if info["seconds"] is not None else "")]
+    return lines
+
+
+def sweep_markdown(env: dict[str, Any], info: dict[str, Any]) -> str:
+    first, last = info["seeds"]
+    lines = ["# Parity seed sweep", "", f"**{sweep_lines(info)[-1]}**", "",
+             f"numpy {env['numpy']}, torch {env['torch']}, Python {env['python']}, "
+             f"{env['platform']}.", "", "## Worst headroom per check over the seeds", "",
+             "| check | worst headroom | at seed | tensor | failing seeds |",
+             "|---|---|---|---|---|"]
+    def worst_first(row: dict[str, Any]) -> float:
+        return -math.inf if row["worst_headroom"] is None else -row["worst_headroom"]
+
+    for row in sorted(info["rows"], key=worst_first):
+        failing = ", ".join(map(str, row["failing_seeds"])) or "-"
+        headroom = "inf" if row["worst_headroom"] is None else f"{row['worst_headroom']:.3f}"
+        seed = "-" if row["worst_seed"] is None else row["worst_seed"]
+        lines.append(f"| `{row['id']}` | {headroom} | {seed} | "
+                     f"{row['worst_tensor'] or '-'} | {failing} |")
+    failures = [r for r in info["rows"] if r["first_failure"]]
+    if failures:
+        lines += ["", "## First failure of each failing check", ""]
+        lines += [f"```\n{r['first_failure']}\n```" for r in failures]
+    return "\n".join(lines) + f"\n\nSeeds {first}-{last}.\n"

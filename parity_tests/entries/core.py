@@ -17,6 +17,7 @@ from numpy_impl import (
     SoftmaxCrossEntropyLoss,
     Tanh,
 )
+from parity_tests import error_models
 from parity_tests.entry import (
     Entry,
     ErrorInput,
@@ -121,6 +122,7 @@ SOFTMAX = (
         samples=SOFTMAX_SAMPLES,
         errors=SOFTMAX_ERRORS + impl_errors(),
         error_args=(VECTORS,),
+        error_model=error_models.SOFTMAX,
         description="softmax over the last axis; loop (Jacobian) and vectorized backward",
     ),
     Entry(
@@ -136,6 +138,7 @@ SOFTMAX = (
         ),
         errors=SOFTMAX_ERRORS,
         error_args=(VECTORS,),
+        error_model=error_models.LOG_SOFTMAX,
         description="log-softmax over the last axis",
     ),
 )
@@ -300,6 +303,7 @@ LINEAR = (
         ),
         error_kwargs={"in_features": 3, "out_features": 2},
         error_args=(VECTORS,),
+        error_model=error_models.multilinear,
         description="y = x W + b, W stored (in, out)",
     ),
 )

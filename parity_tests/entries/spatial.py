@@ -21,6 +21,7 @@ import numpy as np
 from numpy_impl.conv import Conv2D
 from numpy_impl.pooling import GlobalAvgPool2D, Pool2D
 from numpy_impl.reshape import Flatten
+from parity_tests import error_models
 from parity_tests.entry import (
     Entry,
     ErrorInput,
@@ -146,6 +147,7 @@ CONV = Entry(
     errors=CONV_ERRORS,
     error_kwargs={"in_channels": 3, "out_channels": 4, "kernel_size": 3},
     error_args=(IMAGES,),
+    error_model=error_models.multilinear,
     description="2-D cross-correlation, NHWC, weight (kh, kw, c_in, c_out); loop and im2col",
 )
 

@@ -23,4 +23,5 @@ _RUNS = RunCache()
     "job", [pytest.param(job, id=job.id, marks=pytest.mark.xdist_group(job.case.id))
             for job in JOBS])
 def test_check(job: Job):
+    __tracebackhide__ = True  # the failure message says it all; no harness traceback noise
     job.run(SEED, _RUNS).assert_ok()
