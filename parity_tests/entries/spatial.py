@@ -210,6 +210,7 @@ def pool_entry(name: str, layer: Any, samples: tuple[Sample, ...],
         errors=POOL_ERRORS + extra_errors,
         error_kwargs={"kernel_size": 2},
         error_args=(POOL_IMAGES,),
+        error_model=error_models.multilinear if name == "avg_pool2d" else None,
         description=description,
     )
 
@@ -246,6 +247,7 @@ GLOBAL = Entry(
                    r"dy has shape \(2, 5, 5, 3\), expected \(2, 3\)", dy=IMAGES),
     ),
     error_args=(IMAGES,),
+    error_model=error_models.multilinear,
     description="mean over H and W: (N, H, W, C) -> (N, C)",
 )
 

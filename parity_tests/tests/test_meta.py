@@ -205,21 +205,21 @@ def _bad_input(error: ErrorInput, layer: str = "linear") -> checks.CheckResult:
 
 
 def test_bad_input_passes_only_for_the_documented_error_at_its_stage():
-    good = BY_NAME["linear"].error("x-3d")
+    good = BY_NAME["linear"].error("wrong-feature-size")
     assert _bad_input(good).ok
-    wrong_type = ErrorInput("x-3d", "forward", TypeError, good.match, args=good.args)
+    wrong_type = ErrorInput("wrong", "forward", TypeError, good.match, args=good.args)
     assert "expected TypeError" in _bad_input(wrong_type).failures()[0].problem
-    wrong_text = ErrorInput("x-3d", "forward", ValueError, "something else", args=good.args)
+    wrong_text = ErrorInput("wrong", "forward", ValueError, "something else", args=good.args)
     assert "does not match" in _bad_input(wrong_text).failures()[0].problem
-    wrong_stage = ErrorInput("x-3d", "construct", ValueError, good.match, args=good.args)
+    wrong_stage = ErrorInput("wrong", "construct", ValueError, good.match, args=good.args)
     assert "nothing raised at construct" in _bad_input(wrong_stage).failures()[0].problem
     early = ErrorInput("zero", "forward", ValueError, "in_features", kwargs={"in_features": 0})
     assert "raised at construct instead of forward" in _bad_input(early).failures()[0].problem
 
 
 def test_a_layer_that_accepts_bad_input_fails_bad_input(monkeypatch):
-    monkeypatch.setattr(linear, "check_rank", lambda *args: None)
-    result = _bad_input(BY_NAME["linear"].error("x-3d"))
+    monkeypatch.setattr(linear, "check_axis_size", lambda *args: None)
+    result = _bad_input(BY_NAME["linear"].error("wrong-feature-size"))
     assert result.status == checks.FAIL
 
 
