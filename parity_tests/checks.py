@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,14 +49,17 @@ from parity_tests.engine import (
     parity_run,
     run_numpy,
 )
-from parity_tests.entry import F32, Entry
+from parity_tests.entry import F32, Entry, Unsupported
 from parity_tests.registry import BY_NAME as REGISTERED
 from parity_tests.registry import Case, ErrorCase, cases, error_cases
 from parity_tests.seeding import case_rng
 from parity_tests.tolerances import (
     FD_DIRECTIONS,
-    FD_STEP,
+    FD_KINK,
+    FD_MAX_DIRECTION_DRAWS,
+    FD_STEPS,
     FINITE_DIFFERENCE,
+    fd_roundoff,
     finite_difference_slack,
     parity_tolerance,
 )
@@ -111,10 +115,11 @@ class CheckResult:
 
     @property
     def registered(self) -> bool:
-        """Whether the case is the registry's own (a drawn example is not: no repro)."""
+        """Whether the case can be rerun from the command line: the registry's own, or an
+        outside target's (with its origin); a drawn example is not."""
         entry = self.case.entry
-        if REGISTERED.get(entry.name) is not entry:
-            return False
+        if REGISTERED.get(entry.name) is not entry and not entry.origin:
+            return False  # neither the registry's (installed ones included) nor loaded
         return isinstance(self.case, ErrorCase) or self.case.sample in entry.samples
 
     def repro(self) -> str | None:
@@ -123,17 +128,25 @@ class CheckResult:
         case = self.case
         if not self.registered:
             return None
+        origin = f"{case.entry.origin} " if case.entry.origin else ""
+        layer = shlex.quote(case.entry.name)
         if isinstance(case, ErrorCase):
-            return (f"parity check --layer {case.entry.name} --config {case.error.name} "
+            return (f"parity check {origin}--layer {layer} --config {case.error.name} "
                     f"--check {self.check}")
         impl = f" --impl {case.impl}" if case.impl else ""
-        return (f"parity check --layer {case.entry.name} --config {case.sample.name} "
+        return (f"parity check {origin}--layer {layer} --config {case.sample.name} "
                 f"--dtype {np.dtype(case.dtype).name}{impl} --check {self.check} "
                 f"--seed {self.seed}")
 
     def pytest_repro(self) -> str | None:
         if not self.registered:
             return None
+        entry = self.case.entry
+        if entry.origin:  # the pytest plugin: the same option, the job id as the node name
+            option = entry.origin.replace("--plugin ", "--parity-plugin ").replace(
+                "--target ", "--parity-target ").replace("--as ", "--parity-as ")
+            return (f"PARITY_SEED={self.seed} pytest -p parity_tests.pytest_plugin {option} "
+                    f"--parity-job {shlex.quote(self.id)}")
         return f"PARITY_SEED={self.seed} pytest {shlex.quote(PYTEST_NODE.format(id=self.id))}"
 
     def context(self) -> list[str]:
@@ -308,8 +321,6 @@ def check_memory_layout(case: Case, seed: int, cache: RunCache | None = None) ->
     """A strided view of the input (as from slicing or a transpose) computes what a
     contiguous copy does: no code path may assume C-contiguous memory."""
     built = build_case(case, seed)
-    if built.x.ndim == 0:
-        return CheckResult("memory-layout", case, seed, skipped="a 0-d input has no strides")
     contiguous = run_numpy(build_case(case, seed))
     built.x = _strided(built.x)
     return _numpy_vs_numpy(CheckResult("memory-layout", case, seed), run_numpy(built),
@@ -386,14 +397,58 @@ def _scalar(built: Built, upstream: np.ndarray | None) -> tuple[float, float]:
     return float(np.sum(terms)), float(np.sum(np.abs(terms)))
 
 
+@dataclass
+class _Direction:
+    """One directional derivative: numeric D(h), D(2h), the analytic value and its scale."""
+
+    numeric: float
+    numeric_2h: float
+    analytic: float
+    dot_magnitude: float
+    f_scale: float
+    step: float
+
+
+def _directional(built: Built, upstream: np.ndarray | None, array: np.ndarray,
+                 grad: np.ndarray, v: np.ndarray) -> _Direction | None:
+    """Central differences of f along ``v`` at the first step of FD_STEPS that crosses no
+    kink (None if every step does: try another direction)."""
+    original = array.copy()
+    f0, scale0 = _scalar(built, upstream)
+    try:
+        for step in FD_STEPS:
+            values, taken = {}, {}
+            for multiple in (1, -1, 2, -2):
+                array[...] = original + multiple * step * v  # in place: the layer's own array
+                taken[multiple] = array.copy()
+                values[multiple] = _scalar(built, upstream)
+            f_scale = max(scale0, *(scale for _, scale in values.values()))
+            forward = (values[1][0] - f0) / step
+            backward = (f0 - values[-1][0]) / step
+            numeric = (values[1][0] - values[-1][0]) / (2 * step)
+            smooth = FD_KINK * abs(numeric) + 4 * fd_roundoff(f_scale, step)
+            if abs(forward - backward) > smooth:
+                continue  # a kink within the step: smaller steps, else another direction
+            delta = (taken[1] - taken[-1]) / 2  # the step actually taken, after rounding
+            products = grad * delta / step
+            return _Direction(numeric, (values[2][0] - values[-2][0]) / (4 * step),
+                              float(np.sum(products)), float(np.sum(np.abs(products))),
+                              f_scale, step)
+        return None
+    finally:
+        array[...] = original
+
+
 def check_finite_diff(case: Case, seed: int, cache: RunCache | None = None) -> CheckResult:
     """The NumPy backward against central differences, in float64, without torch.
 
     For the input and every parameter θ, along FD_DIRECTIONS random directions v (every
-    coordinate moves): the backward's ⟨∂f/∂θ, v⟩ must match D(h) = (f(θ + h·v) −
-    f(θ − h·v)) / 2h, where f = Σ dy ⊙ layer(x) (the loss for losses), within the bound of
-    :func:`parity_tests.tolerances.finite_difference_slack`: round-off ε·F/h and the
-    truncation |D(2h) − D(h)| estimated from a second step.
+    coordinate moves): the backward's ⟨∂f/∂θ, Δ⟩ / 2h (Δ the step actually taken) must match
+    D(h) = (f(θ + h·v) − f(θ − h·v)) / 2h, where f = Σ dy ⊙ layer(x) (the loss for losses),
+    within :func:`parity_tests.tolerances.finite_difference_slack`: round-off ε·F/h and the
+    truncation |D(2h) − D(h)|. Directions that pass within h of a kink (ReLU at 0, a tie in
+    a max window) take a smaller step or are redrawn: the function is not differentiable
+    there, whatever the backward says.
     """
     result = CheckResult("finite-diff", case, seed)
     built: Built = build_case(case, seed)
@@ -410,29 +465,34 @@ def check_finite_diff(case: Case, seed: int, cache: RunCache | None = None) -> C
         if grad is None:
             result.comparisons.append(finding(name, "the NumPy layer produced no such tensor"))
             continue
-        original = array.copy()
-        analytic, dot_magnitude, steps, f_scale = [], [], {1: [], 2: []}, 0.0
-        for _ in range(FD_DIRECTIONS):
-            v = directions_rng.standard_normal(array.shape)
-            analytic.append(float(np.sum(grad * v)))
-            dot_magnitude.append(float(np.sum(np.abs(grad * v))))
-            for multiple in (1, 2):
-                h = multiple * FD_STEP
-                array[...] = original + h * v  # in place: the layer's own array moves
-                f_plus, scale_plus = _scalar(built, upstream)
-                array[...] = original - h * v
-                f_minus, scale_minus = _scalar(built, upstream)
-                array[...] = original
-                steps[multiple].append((f_plus - f_minus) / (2 * h))
-                f_scale = max(f_scale, scale_plus, scale_minus)
-        d_h, d_2h = np.array(steps[1]), np.array(steps[2])
-        slack = finite_difference_slack(f_scale, d_h, d_2h, np.array(dot_magnitude))
-        comparison = compare(name, np.array(analytic), d_h, FINITE_DIFFERENCE,
+        found: list[_Direction] = []
+        for _ in range(FD_MAX_DIRECTION_DRAWS):
+            direction = _directional(built, upstream, array, grad,
+                                     directions_rng.standard_normal(array.shape))
+            if direction is not None:
+                found.append(direction)
+            if len(found) == FD_DIRECTIONS:
+                break
+        if not found:
+            result.comparisons.append(finding(
+                name, f"every one of {FD_MAX_DIRECTION_DRAWS} random directions crosses a "
+                      f"kink within h={FD_STEPS[-1]:g}: the sample sits on a non-differentiable "
+                      f"point; mark it gradcheck=False or change it", "finite differences"))
+            continue
+
+        def column(attribute: str, chosen: list[_Direction] = found) -> np.ndarray:
+            return np.array([getattr(d, attribute) for d in chosen])
+
+        slack = finite_difference_slack(column("f_scale"), column("step"), column("numeric"),
+                                        column("numeric_2h"), column("dot_magnitude"),
+                                        int(np.size(grad)))
+        comparison = compare(name, column("analytic"), column("numeric"), FINITE_DIFFERENCE,
                              guard=case.sample.guard, expected_name="finite differences",
                              slack=slack)
         comparison.shape = grad.shape
-        comparison.notes.append(f"directional derivatives along {FD_DIRECTIONS} random "
-                                f"directions (index = direction), step h={FD_STEP:g}")
+        comparison.notes.append(
+            f"directional derivatives along {len(found)} random directions (index = "
+            f"direction), steps {sorted(set(column('step').tolist()), reverse=True)}")
         result.comparisons.append(comparison)
     return result
 
@@ -549,7 +609,7 @@ CHECKS: tuple[Check, ...] = (
     _check("dtype", check_dtype, _always),
     _check("warnings", check_warnings, _always),
     _check("inputs-untouched", check_inputs_untouched, _always),
-    _check("memory-layout", check_memory_layout, _always),
+    _check("memory-layout", check_memory_layout, lambda case: len(case.sample.shape) > 0),
     _check("cache-freshness", check_cache_freshness, _always),
     _check("bad-input", check_bad_input, _always, on_errors=True),
 )
@@ -572,7 +632,17 @@ class Job:
     def run(self, seed: int, cache: RunCache | None = None) -> CheckResult:
         """Run the check; an exception of the harness itself becomes an ERROR result."""
         try:
-            return self.check.run(self.case, seed, cache)
+            if self.case.entry.outside and self.check.on_errors:
+                return CheckResult(self.check.name, self.case, seed, skipped=(
+                    "error inputs are the project's own contract (its messages), not an "
+                    "outside target's"))
+            with warnings.catch_warnings():
+                # Warnings outside a recorded run (finite-difference probes, an earlier
+                # forward) are not verdicts: the warnings check records the run's own.
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return self.check.run(self.case, seed, cache)
+        except Unsupported as reason:
+            return CheckResult(self.check.name, self.case, seed, skipped=str(reason))
         except Exception as error:
             return CheckResult(self.check.name, self.case, seed,
                                error=CaughtError.of(f"harness ({self.check.name})", error))

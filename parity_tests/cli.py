@@ -91,6 +91,16 @@ def parser() -> argparse.ArgumentParser:
                     "and impl paths; print a summary, write parity.md, parity.json (and "
                     "JUnit XML / a CI job summary on request).",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    outside = check.add_argument_group(
+        "outside targets", "check your own NumPy layers instead of the registry's (see the "
+        "README's 'Check your own layers')")
+    outside.add_argument("--target", action="append", metavar="MODULE:ATTR",
+                         help="a class following the layer contract (repeatable; with --as)")
+    outside.add_argument("--as", dest="as_entries", action="append", metavar="ENTRY",
+                         help="the registry entry whose samples and torch reference apply to "
+                              "the --target (one per --target, or one for all)")
+    outside.add_argument("--plugin", action="append", metavar="FILE.py",
+                         help="a file defining TARGETS (adapted classes) and/or ENTRIES")
     check.add_argument("--layer", action="append", metavar="NAME",
                        help="only this layer (repeatable); see --list")
     check.add_argument("--dtype", action="append", choices=("float32", "float64"))
@@ -150,7 +160,20 @@ def validate_paths(args: argparse.Namespace) -> None:
     _output_file("--step-summary", args.step_summary)
 
 
-def validate_selection(args: argparse.Namespace) -> None:
+def load_entries(args: argparse.Namespace) -> list | None:
+    """The outside targets' entries (``--target``/``--as``, ``--plugin``), or None for the
+    registry."""
+    if not (args.target or args.plugin or args.as_entries):
+        return None
+    from parity_tests.targets import TargetError, load_targets
+
+    try:
+        return load_targets(args.target or (), args.as_entries or (), args.plugin or ())
+    except TargetError as error:
+        raise UsageError(str(error)) from None
+
+
+def validate_selection(args: argparse.Namespace, pool: list | None) -> None:
     """Each filter must name something that exists, with the valid values in the message."""
     from parity_tests import registry
 
@@ -158,21 +181,24 @@ def validate_selection(args: argparse.Namespace) -> None:
         values = getattr(args, option)
         if values is not None:
             setattr(args, option, list(dict.fromkeys(values)))  # repeated values count once
+    entries = registry.REGISTRY if pool is None else tuple(pool)
+    by_name = {entry.name: entry for entry in entries}
     if args.layer:
-        unknown = [name for name in args.layer if name not in registry.BY_NAME]
+        unknown = [name for name in args.layer if name not in by_name]
         if unknown:
-            raise UsageError(f"--layer {', '.join(unknown)}: not a registry layer; known: "
-                             f"{', '.join(registry.BY_NAME)}")
-    chosen = registry.select_entries(args.layer)
+            what = "a registry layer" if pool is None else "one of the loaded targets"
+            raise UsageError(f"--layer {', '.join(unknown)}: not {what}; known: "
+                             f"{', '.join(by_name)}")
+    chosen = registry.select_entries(args.layer, entries)
     if args.impl:
-        known = sorted({impl for entry in registry.REGISTRY for impl in entry.impls if impl})
+        known = sorted({impl for entry in entries for impl in entry.impls if impl})
         unknown = [impl for impl in args.impl if impl not in known]
         if unknown:
             raise UsageError(f"--impl {', '.join(unknown)}: unknown impl path; valid: "
                              f"{', '.join(known)}")
         single = [entry.name for entry in chosen if entry.impls == (None,)]
         if args.layer and single:
-            two_path = [e.name for e in registry.REGISTRY if e.impls != (None,)]
+            two_path = [e.name for e in entries if e.impls != (None,)]
             raise UsageError(f"--impl: {', '.join(single)} has no impl paths (one "
                              f"implementation); layers with loop/vectorized paths: "
                              f"{', '.join(two_path)}")
@@ -196,13 +222,13 @@ def shard_jobs(jobs: list, shard: Shard | None) -> list:
 
 
 # --------------------------------------------------------------------------- commands
-def list_registry() -> int:
+def list_registry(pool: list | None = None) -> int:
     from parity_tests import registry
 
     lines = ["checks:"]
     lines += [f"  {name:<18} {title}" for name, title in CHECK_TITLES.items()]
-    lines.append("layers:")
-    for entry in registry.REGISTRY:
+    lines.append("layers:" if pool is None else "targets:")
+    for entry in registry.REGISTRY if pool is None else pool:
         impls = [i for i in entry.impls if i]
         lines.append(f"  {entry.name:<22} {entry.description}"
                      + (f" (impl: {', '.join(impls)})" if impls else ""))
@@ -214,10 +240,11 @@ def list_registry() -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     validate_paths(args)
-    validate_selection(args)
+    pool = load_entries(args)
+    validate_selection(args, pool)
     from parity_tests.checks import plan
 
-    jobs = shard_jobs(plan(args.checks, args.layer, args.dtype, args.impl, args.config),
+    jobs = shard_jobs(plan(args.checks, args.layer, args.dtype, args.impl, args.config, pool),
                       args.shard)
     if not jobs:
         raise UsageError("the filters select no check: the chosen checks do not apply to the "
@@ -254,15 +281,17 @@ def run_check(args: argparse.Namespace) -> int:
     return info["exit_code"]
 
 
-def _seed_records(job_ids: list[str], seed: int) -> tuple[int, list[dict[str, Any]]]:
-    """One seed of a sweep (in a worker process: the plan is rebuilt, jobs picked by id)."""
+#: The jobs of the running sweep (worker processes are forked and inherit them).
+_SWEEP_JOBS: list = []
+
+
+def _seed_records(seed: int) -> tuple[int, list[dict[str, Any]]]:
+    """One seed of a sweep: every job at that seed, with one run cache."""
     from parity_tests import report
-    from parity_tests.checks import plan
     from parity_tests.engine import RunCache
 
-    by_id = {job.id: job for job in plan()}
     cache = RunCache()
-    return seed, [report.result_record(by_id[job_id].run(seed, cache)) for job_id in job_ids]
+    return seed, [report.result_record(job.run(seed, cache)) for job in _SWEEP_JOBS]
 
 
 def run_sweep(args: argparse.Namespace, jobs: list) -> int:
@@ -273,17 +302,17 @@ def run_sweep(args: argparse.Namespace, jobs: list) -> int:
     from parity_tests import report
 
     seeds = list(args.seeds)
-    ids = [job.id for job in jobs]
+    _SWEEP_JOBS[:] = jobs
     started = time.perf_counter()
     runs: dict[int, list[dict[str, Any]]] = {}
     progress = _progress(args, len(seeds))
     if args.jobs == 1:
         for seed in seeds:
             progress(f"seed {seed}")
-            runs[seed] = _seed_records(ids, seed)[1]
+            runs[seed] = _seed_records(seed)[1]
     else:
         with ProcessPoolExecutor(args.jobs, mp_context=get_context("fork")) as pool:
-            for seed, records in pool.map(_seed_records, [ids] * len(seeds), seeds):
+            for seed, records in pool.map(_seed_records, seeds):
                 progress(f"seed {seed}")
                 runs[seed] = records
     progress(None)
@@ -388,7 +417,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SystemExit as exit_:  # --help (0) or an argparse usage error (2)
             return int(exit_.code or 0)
         if args.list:
-            return list_registry()
+            return list_registry(load_entries(args))
         return run_check(args)
     except UsageError as error:
         print(f"parity check: {error}", file=sys.stderr)

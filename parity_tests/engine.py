@@ -63,7 +63,7 @@ def build_case(case: Case, seed: int, impl: str | None = None) -> Built:
     data for every impl path of the same case."""
     sample = case.sample
     rng = case_rng(seed, case.data_key)
-    layer = case.entry.build(sample.kwargs, case.dtype, rng, impl or case.impl)
+    layer = case.entry.build(sample.kwargs, case.dtype, rng, impl or case.impl, sample.shape)
     if sample.setup is not None:
         sample.setup(layer, rng)
     if not is_loss(layer):

@@ -30,6 +30,12 @@ F32 = np.dtype(np.float32)
 F64 = np.dtype(np.float64)
 
 
+class Unsupported(Exception):
+    """Raised while building a layer when a sample's config cannot be expressed by it (an
+    outside target's adapter says so): every check of that case is SKIP with this reason,
+    never PASS."""
+
+
 @dataclass(frozen=True)
 class ErrorInput:
     """A call that must raise ``error`` (message matching the regex ``match``) at ``stage``.
@@ -72,6 +78,11 @@ class Entry:
     #: (case, built, run) -> {tensor: summation slack}: see parity_tests.error_models.
     error_model: Callable[[Any, Any, Any], Mapping[str, np.ndarray]] | None = None
     description: str = ""
+    #: An outside target checked like this entry (parity_tests.adapters): its error inputs
+    #: are the project's contract, not the target's, and ``origin`` is the command-line
+    #: option that brings it in (``--plugin FILE`` or ``--target MOD:ATTR --as ENTRY``).
+    outside: bool = False
+    origin: str = ""
 
     @property
     def layer_class(self) -> Any:
@@ -101,15 +112,16 @@ class Entry:
                        f"{[e.name for e in self.errors]}")
 
     def build(self, kwargs: Mapping[str, Any], dtype: np.dtype | None = None,
-              rng: np.random.Generator | None = None, impl: str | None = None) -> Any:
-        """``layer(**kwargs)`` plus ``dtype``, ``rng`` and ``impl`` where the layer takes
-        them (explicit ``kwargs`` win: an error input may pass a bad dtype on purpose)."""
+              rng: np.random.Generator | None = None, impl: str | None = None,
+              input_shape: tuple[int, ...] | None = None) -> Any:
+        """``layer(**kwargs)`` plus ``dtype``, ``rng``, ``impl`` and ``input_shape`` where
+        the layer takes them (explicit ``kwargs`` win: an error input may pass a bad dtype
+        on purpose)."""
         accepted = accepted_keywords(self.layer)
         extra: dict[str, Any] = {}
-        if dtype is not None and "dtype" in accepted:
-            extra["dtype"] = dtype
-        if rng is not None and "rng" in accepted:
-            extra["rng"] = rng
+        for name, value in (("dtype", dtype), ("rng", rng), ("input_shape", input_shape)):
+            if value is not None and name in accepted:
+                extra[name] = value
         if impl is not None:
             extra["impl"] = impl
         return self.layer(**{**extra, **kwargs})
@@ -121,10 +133,11 @@ def _keywords(factory: Callable[..., Any]) -> frozenset[str]:
         parameters = inspect.signature(factory).parameters.values()
     except (TypeError, ValueError):
         return frozenset()
+    named = frozenset(p.name for p in parameters
+                      if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
-        return frozenset({"dtype", "rng", "impl"})
-    return frozenset(p.name for p in parameters
-                     if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+        return named | {"dtype", "rng", "impl"}
+    return named
 
 
 def accepted_keywords(factory: Callable[..., Any]) -> frozenset[str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -146,9 +147,26 @@ def _discover() -> tuple[Entry, ...]:
     return tuple(found)
 
 
-REGISTRY: tuple[Entry, ...] = _discover()
+BUILTIN: tuple[Entry, ...] = _discover()
+validate(BUILTIN)
+BY_NAME: Mapping[str, Entry] = {entry.name: entry for entry in BUILTIN}
+
+
+def _installed() -> tuple[Entry, ...]:
+    """Entries and targets that installed packages register (entry-point group
+    ``numpy_torch_parity``); one that cannot be loaded is reported and left out."""
+    from parity_tests.targets import TargetError, installed_entries
+
+    try:
+        return tuple(installed_entries())
+    except TargetError as error:
+        print(f"parity: an installed plugin was left out: {error}", file=sys.stderr)
+        return ()
+
+
+REGISTRY: tuple[Entry, ...] = BUILTIN + _installed()
 validate(REGISTRY)
-BY_NAME: Mapping[str, Entry] = {entry.name: entry for entry in REGISTRY}
+BY_NAME = {entry.name: entry for entry in REGISTRY}
 
 
 # --------------------------------------------------------------------------- selection

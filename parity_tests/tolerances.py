@@ -83,31 +83,45 @@ def summation_slack(dtype: np.dtype, terms: np.ndarray | float, magnitude: np.nd
 
 
 #: Finite differences in float64: central differences along random directions v,
-#: D(h) = (f(θ + h·v) − f(θ − h·v)) / 2h against the backward's ⟨∇f, v⟩.
-FD_STEP = 1e-6
+#: D(h) = (f(θ + h·v) − f(θ − h·v)) / 2h, against the backward's ⟨∇f, Δ⟩ / 2h where
+#: Δ = fl(θ + h·v) − fl(θ − h·v) is the step actually taken (so the rounding of θ + h·v,
+#: large for |θ| ≫ h, is not an error of either side).
+FD_STEPS = (1e-6, 1e-8, 1e-10)
 FD_DIRECTIONS = 3
+#: A kink (ReLU at 0, a max-pool near-tie) within h of θ: the one-sided differences
+#: (f(θ+hv) − f(θ))/h and (f(θ) − f(θ−hv))/h disagree by more than a smooth f allows
+#: (h·|f''| ≤ FD_KINK·|D| plus round-off); the next, smaller step is tried, then a new
+#: direction. This judges f alone, never the backward, so it cannot hide a wrong gradient.
+FD_KINK = 1e-4
+FD_MAX_DIRECTION_DRAWS = 12
 #: The analytic side's own rounding, relative.
 FD_RTOL = 1e-7
 #: Round-off of D(h): each f is off by ~ε·F (F = Σ|terms of f|), so D by ~ε·F/h; c = 8.
 FD_ROUNDOFF_SAFETY = 8.0
-#: Truncation of D(h) is ~h²·f'''/6 = (D(2h) − D(h))/3 (Richardson); allowed: 2× that.
+#: Truncation of D(h) is ~h²·|f'''|/6 = |D(2h) − D(h)|/3 (Richardson); allowed: 2× that.
 FD_TRUNCATION_SAFETY = 2.0
 FINITE_DIFFERENCE = Tolerance(
     rtol=FD_RTOL, atol=0.0,
-    reason=f"central differences along {FD_DIRECTIONS} random directions, h={FD_STEP:g}: "
-           f"+ {FD_ROUNDOFF_SAFETY:g}·ε·F/h round-off + {FD_TRUNCATION_SAFETY:g}·|D(2h) − D(h)|"
-           " truncation")
+    reason=f"central differences along {FD_DIRECTIONS} random directions, h={FD_STEPS[0]:g} "
+           f"(smaller past a kink): + {FD_ROUNDOFF_SAFETY:g}·ε·F/h round-off + "
+           f"{FD_TRUNCATION_SAFETY:g}·|D(2h) − D(h)| truncation")
 
 
-def finite_difference_slack(f_scale: float, d_h: np.ndarray, d_2h: np.ndarray,
-                            dot_magnitude: np.ndarray) -> np.ndarray:
-    """The allowed error of the directional derivatives ``d_h`` (step h) beyond
-    ``FD_RTOL``·|D|: round-off 8·ε·F/h (``f_scale`` = F), truncation 2·|D(2h) − D(h)|, and
-    the analytic dot product's own rounding (``dot_magnitude`` = Σ|g_i·v_i|)."""
-    eps = float(np.finfo(np.float64).eps)
-    roundoff = FD_ROUNDOFF_SAFETY * eps * f_scale / FD_STEP
+def fd_roundoff(f_scale: float, step: float) -> float:
+    """The round-off of a central difference with step ``step`` of an f whose terms have
+    magnitude ``f_scale``: FD_ROUNDOFF_SAFETY·ε·F/h."""
+    return FD_ROUNDOFF_SAFETY * float(np.finfo(np.float64).eps) * f_scale / step
+
+
+def finite_difference_slack(f_scale: np.ndarray, steps: np.ndarray, d_h: np.ndarray,
+                            d_2h: np.ndarray, dot_magnitude: np.ndarray,
+                            terms: int) -> np.ndarray:
+    """The allowed error of the directional derivatives ``d_h`` (taken with ``steps``)
+    beyond ``FD_RTOL``·|D|: round-off 8·ε·F/h, truncation 2·|D(2h) − D(h)|, and the analytic
+    dot product's own rounding over ``terms`` terms of magnitude ``dot_magnitude``."""
+    roundoff = np.array([fd_roundoff(f, h) for f, h in zip(f_scale, steps, strict=True)])
     truncation = FD_TRUNCATION_SAFETY * np.abs(d_2h - d_h)
-    return roundoff + truncation + summation_slack(F64, dot_magnitude.size, dot_magnitude)
+    return roundoff + truncation + summation_slack(F64, terms, dot_magnitude)
 
 
 #: A gradient comparison is only meaningful if it could fail: a backward returning zeros
@@ -138,12 +152,17 @@ def markdown_table(overrides: Mapping[str, Mapping[np.dtype, Tolerance]] | None 
         f"| + summation slack | | | {SUM_SAFETY:g}·√K·u·Σ\\|terms\\| per element, K and "
         "Σ\\|terms\\| from the entry's error model; u = 2^-24 (float32), 2^-53 (float64) |",
         "| loop path vs vectorized path | | | same as parity for the dtype |",
-        f"| finite differences (float64) | {FD_RTOL:g} | 0 | {FINITE_DIFFERENCE.reason} |",
+        f"| finite differences (float64) | {FD_RTOL:g} | 0 | {_cell(FINITE_DIFFERENCE.reason)} |",
         f"| gradient guard | | | a backward returning zeros must miss the tolerance by "
         f"{GRADIENT_GUARD:g}× (max \\|expected\\| / allowed), or the comparison could not fail |",
     ]
     for entry_name, per_dtype in sorted((overrides or {}).items()):
         for dtype, tol in per_dtype.items():
             lines.append(f"| {entry_name}, {np.dtype(dtype).name} (override) | {tol.rtol:g} | "
-                         f"{tol.atol:g} | {tol.reason} |")
+                         f"{tol.atol:g} | {_cell(tol.reason)} |")
     return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    """Text for a Markdown table cell (a bare | would end the cell)."""
+    return text.replace("|", "\\|")
