@@ -13,17 +13,18 @@ from torch_ref.base import Reference, link_module, nhwc_without_onednn
 
 
 def conv2d_module(layer: Conv2D) -> nn.Conv2d:
-    """The stock ``nn.Conv2d`` (NCHW) with the NumPy layer's config (nothing copied yet).
+    """The stock ``nn.Conv2d`` (NCHW) with the NumPy layer's config (nothing copied yet):
+    kernel, stride, padding, dilation, groups, bias and padding_mode.
 
     Padding: an int pair and ``"valid"`` pass straight through; ``"same"`` with stride 1 is
-    torch's own ``padding="same"`` (for an even kernel torch puts the extra zero row/column
-    at the bottom/right); ``"same"`` with a stride > 1, which torch refuses, becomes the
-    explicit symmetric padding ((kh − 1) // 2, (kw − 1) // 2) that the NumPy layer
-    documents.
+    torch's own ``padding="same"`` (for an even span torch puts the extra row/column at the
+    bottom/right, with any ``padding_mode``); ``"same"`` with a stride > 1, which torch
+    refuses, becomes the explicit symmetric padding (d·(k − 1) // 2 per axis) that the
+    NumPy layer documents.
     """
     padding: str | tuple[int, int]
     if layer.padding == "same" and layer.stride != (1, 1):
-        padding = ((layer.kernel_size[0] - 1) // 2, (layer.kernel_size[1] - 1) // 2)
+        padding = (layer.pads[0], layer.pads[2])
     else:
         padding = layer.padding
     return nn.Conv2d(
@@ -32,7 +33,10 @@ def conv2d_module(layer: Conv2D) -> nn.Conv2d:
         kernel_size=layer.kernel_size,
         stride=layer.stride,
         padding=padding,
+        dilation=layer.dilation,
+        groups=layer.groups,
         bias=layer.use_bias,
+        padding_mode=layer.padding_mode,
     )
 
 
