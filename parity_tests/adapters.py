@@ -56,6 +56,7 @@ LAYOUT_VIEWS: dict[tuple[str, str], Callable[[np.ndarray], np.ndarray]] = {
     ("(out, in)", "(in, out)"): lambda a: a.T,
     ("(in, out)", "(in, out)"): lambda a: a,
     ("(out, in, kh, kw)", "(kh, kw, in, out)"): lambda a: a.transpose(2, 3, 1, 0),
+    ("(out, in)", "(kh, kw, in, out)"): lambda a: a.T[None, None],  # a 1x1 convolution
     ("(kh, kw, in, out)", "(kh, kw, in, out)"): lambda a: a,
     ("(1, n)", "same"): lambda a: a.reshape(-1),
     ("(n, 1)", "same"): lambda a: a.reshape(-1),
@@ -187,7 +188,10 @@ class AdaptedMixin:
             return dict(getattr(self.outside, "buffers", {})) if isinstance(
                 getattr(self.outside, "buffers", None), Mapping) else {}
         arrays = {}
+        wanted = getattr(self.shadow, kind)  # the entry's tensors for this config, no more
         for name, spec in specs.items():
+            if name not in wanted:
+                continue
             getter = spec.grad if grads else spec.value
             if getter is None:
                 continue
@@ -225,6 +229,19 @@ class AdaptedMixin:
 
     def named_layers(self, prefix: str = "") -> Any:
         yield prefix, self
+
+    def reference_layer(self) -> Any:
+        """The shadow holding the outside layer's current parameter and buffer values and
+        train/eval mode: what the entry's torch reference is built from (it builds from
+        the project's own classes)."""
+        for kind in ("params", "buffers"):
+            ours = getattr(self.shadow, kind)
+            for name, value in getattr(self, kind).items():
+                if name in ours:
+                    ours[name][...] = value
+        if hasattr(self.shadow, "train"):
+            self.shadow.train(getattr(self, "training", True))
+        return self.shadow
 
 
 class Adapted(AdaptedMixin, Layer):
@@ -323,7 +340,7 @@ def adapted_factory(target: Target, like: Entry) -> Callable[..., Any]:
         if adapter.construct is not None:
             outside = adapter.construct(config)
         else:
-            outside = target.layer(**_accepted(target.layer, config))
+            outside = target.layer(**_accepted(target.layer, config, dtype))
         wrapper_cls = AdaptedLoss if isinstance(shadow, Loss) else Adapted
         wrapper = wrapper_cls(outside, adapter, shadow, getattr(shadow, "dtype", dtype))
         if adapter.lazy and input_shape is not None and wrapper_cls is Adapted:
@@ -336,9 +353,10 @@ def adapted_factory(target: Target, like: Entry) -> Callable[..., Any]:
     return factory
 
 
-def _accepted(cls: Callable[..., Any], config: Mapping[str, Any]) -> dict[str, Any]:
-    """The config keys the outside constructor takes (a contract-following class with
-    torch's names takes them all)."""
+def _accepted(cls: Callable[..., Any], config: Mapping[str, Any], dtype: Any
+              ) -> dict[str, Any]:
+    """The config for the outside constructor (a contract-following class with torch's
+    names takes it all), plus ``dtype`` when the constructor takes one."""
     try:
         parameters = inspect.signature(cls).parameters
     except (TypeError, ValueError):
@@ -349,7 +367,8 @@ def _accepted(cls: Callable[..., Any], config: Mapping[str, Any]) -> dict[str, A
     if missing:
         raise Unsupported(f"{getattr(cls, '__name__', cls)} takes no {', '.join(missing)} "
                           f"(give an Adapter with construct= to map them)")
-    return dict(config)
+    extra = {"dtype": dtype} if dtype is not None and "dtype" in parameters else {}
+    return {**config, **extra}
 
 
 def target_entry(target: Target, origin: str) -> Entry:

@@ -145,8 +145,7 @@ class CheckResult:
         if entry.origin:  # the pytest plugin: the same option, the job id as the node name
             option = entry.origin.replace("--plugin ", "--parity-plugin ").replace(
                 "--target ", "--parity-target ").replace("--as ", "--parity-as ")
-            return (f"PARITY_SEED={self.seed} pytest -p parity_tests.pytest_plugin {option} "
-                    f"--parity-job {shlex.quote(self.id)}")
+            return f"PARITY_SEED={self.seed} pytest {option} --parity-job {shlex.quote(self.id)}"
         return f"PARITY_SEED={self.seed} pytest {shlex.quote(PYTEST_NODE.format(id=self.id))}"
 
     def context(self) -> list[str]:
@@ -183,8 +182,8 @@ class CheckResult:
         if self.registered:
             tail = [f"  repro      {self.repro()}", f"  pytest     {self.pytest_repro()}"]
         else:
-            tail = ["  repro      not a registry case (an example drawn by hypothesis): replay "
-                    "the @reproduce_failure line hypothesis printed"]
+            tail = ["  repro      not a registry case (built in code, or drawn by hypothesis: "
+                    "replay the @reproduce_failure line it printed)"]
         return "\n".join([head, *body, f"  seed       {self.seed}", *tail])
 
     def assert_ok(self) -> None:

@@ -113,6 +113,8 @@ class SideRun:
             return False
         order = ("forward", "backward")
         raised = self.error.stage.split()[-1]
+        if raised not in order:  # construction: before anything ran
+            return True
         return order.index(raised) <= order.index(stage)
 
 
@@ -240,13 +242,20 @@ def error_slack(case: Case, built: Built, run: SideRun) -> dict[str, np.ndarray]
     return dict(model(case, built, run))
 
 
+def reference_for(case: Case, layer: Any) -> Any:
+    """The entry's torch reference for ``layer`` (an outside target's wrapper hands over
+    the project layer that mirrors it, see parity_tests.adapters)."""
+    source = layer.reference_layer() if hasattr(layer, "reference_layer") else layer
+    return case.entry.reference(source)
+
+
 def parity_run(case: Case, seed: int, cache: RunCache | None = None) -> ParityRun:
     """NumPy vs torch for one case (from ``cache`` when it holds this case and seed)."""
 
     def compute() -> ParityRun:
         built = build_case(case, seed)
         try:
-            reference = case.entry.reference(built.layer)  # before NumPy runs: fresh buffers
+            reference = reference_for(case, built.layer)  # before NumPy runs: fresh buffers
         except Exception as error:
             failed = CaughtError.of("torch reference construction", error)
             return ParityRun(built, run_numpy(built), SideRun(error=failed), failed)

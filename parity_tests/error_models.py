@@ -29,12 +29,14 @@ from parity_tests.tolerances import summation_slack
 ErrorModel = Callable[[Any, Any, Any], Mapping[str, np.ndarray]]
 
 
-def _reference_run(reference_factory: Callable[[Any], Any], layer: Any, x: np.ndarray,
+def _reference_run(case: Any, layer: Any, x: np.ndarray,
                    dy: np.ndarray | None, transform: Callable[[torch.Tensor], torch.Tensor]
                    ) -> dict[str, np.ndarray]:
     """The reference in float64 with ``transform`` (abs, or ones) applied to the input, every
     parameter and the upstream gradient."""
-    reference = reference_factory(layer)
+    from parity_tests.engine import reference_for
+
+    reference = reference_for(case, layer)
     module = reference.module
     if isinstance(module, torch.nn.Module):
         module.double()
@@ -57,9 +59,8 @@ def _reference_run(reference_factory: Callable[[Any], Any], layer: Any, x: np.nd
 
 def multilinear(case: Any, built: Any, run: Any) -> dict[str, np.ndarray]:
     """The error model of a layer multilinear in its input and parameters."""
-    reference = case.entry.reference
-    magnitude = _reference_run(reference, built.layer, built.x, run.upstream, torch.abs)
-    terms = _reference_run(reference, built.layer, built.x, run.upstream, torch.ones_like)
+    magnitude = _reference_run(case, built.layer, built.x, run.upstream, torch.abs)
+    terms = _reference_run(case, built.layer, built.x, run.upstream, torch.ones_like)
     return {name: summation_slack(built.x.dtype, terms[name], magnitude[name])
             for name in magnitude if name in terms}
 

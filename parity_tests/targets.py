@@ -106,12 +106,14 @@ def load_targets(targets: Sequence[str] = (), as_entries: Sequence[str] = (),
     """The entries of ``--target``/``--as`` pairs and ``--plugin`` files, in that order."""
     from parity_tests.adapters import Target, target_entry
 
-    if len(as_entries) not in (len(targets), 1) and targets:
-        raise TargetError(f"--as: give one --as ENTRY per --target (or one for all), got "
-                          f"{len(as_entries)} for {len(targets)} targets")
     if targets and not as_entries:
         raise TargetError("--target needs --as ENTRY: the registry entry whose samples and "
                           "torch reference apply (see parity check --list)")
+    if as_entries and not targets:
+        raise TargetError("--as applies to a --target MODULE:ATTR, and none was given")
+    if len(as_entries) not in (len(targets), 1) and targets:
+        raise TargetError(f"--as: give one --as ENTRY per --target (or one for all), got "
+                          f"{len(as_entries)} for {len(targets)} targets")
     found: list[Entry] = []
     for k, spec in enumerate(targets):
         like = as_entries[k] if len(as_entries) > 1 else as_entries[0]
