@@ -6,7 +6,10 @@ pytest-benchmark group. Its variants are
 - ``loop`` and ``vectorized``: the NumPy layer's two paths (``vectorized`` is the only
   path of a layer that has just one);
 - ``torch``: the stock torch module in NCHW, and ``torch_cl``: the same in
-  ``channels_last``, torch's fast CPU layout (images only).
+  ``channels_last``, torch's fast CPU layout (images only);
+- ``peer``: the same work in a maintained NumPy deep-learning library (mygrad, see
+  :mod:`benchmarks.peer`), skipped with the reason where it is not installed or has no
+  such op.
 
 :func:`run_benchmark` builds one variant, CHECKS it once against the project's torch
 reference (:mod:`torch_ref`), run by the harness's engine (:mod:`parity_tests.engine`) and
@@ -21,9 +24,13 @@ from __future__ import annotations
 
 import os
 import platform
+import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from functools import partial
+from math import ceil
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +38,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from benchmarks import peer
 from numpy_impl.base import Layer
 from parity_tests.compare import Comparison, compare_all
 from parity_tests.engine import Built, Upstream, run_numpy, run_torch, spread_constant_params
@@ -38,8 +46,9 @@ from parity_tests.seeding import DEFAULT_SEED, case_rng
 from parity_tests.tolerances import Tolerance, parity_tolerance
 from torch_ref.base import Reference
 
-VARIANTS = ("loop", "vectorized", "torch", "torch_cl")
+VARIANTS = ("loop", "vectorized", "torch", "torch_cl", "peer")
 NUMPY_VARIANTS = ("loop", "vectorized")
+TORCH_VARIANTS = ("torch", "torch_cl")
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -91,6 +100,9 @@ class BenchCase:
     #: ReLUs deep inside (the SE-ResNet block): see :func:`compare_kinked`.
     relu_kinks: bool = False
     notes: dict[str, str] = field(default_factory=dict)
+    #: Measured by ``parity bench``'s memory pass only, never timed (too slow to time every
+    #: run); ``benchmarks/conftest.py`` deselects it everywhere else.
+    memory_only: bool = False
 
     def __repr__(self) -> str:  # what pytest-benchmark writes into the JSON's params
         return f"BenchCase({self.group!r})"
@@ -185,10 +197,13 @@ class TimedVariant:
     """A variant ready to time: ``run`` is the timed call, ``comparisons`` what its check
     found, ``subset`` whether the loop ran on part of the batch, ``n`` the rows it ran on."""
 
-    run: Callable[[], object]
+    run: Callable[..., object]
     comparisons: list[Comparison]
     subset: Subset | None
     n: int
+    #: Untimed set-up before each round, returning ``run``'s (args, kwargs) (the peer's
+    #: backward alone needs a fresh forward graph each time).
+    setup: Callable[[], tuple[tuple, dict]] | None = None
 
 
 def make_layer(case: BenchCase, variant: str) -> Layer:
@@ -241,6 +256,25 @@ def tolerance_for(case: BenchCase) -> Callable[[str, np.ndarray], Tolerance]:
     return choose
 
 
+def compare_checked(actual: dict[str, Any], expected: dict[str, Any],
+                    tolerance: Callable[[str, np.ndarray], Tolerance]) -> list[Comparison]:
+    """:func:`parity_tests.compare.compare_all` with gradients guarded, and the dtype
+    enforced: the harness reports a dtype mismatch as its own check, but a benchmark must
+    time the dtype it was asked for (an upcast float32 path is not a float32 timing)."""
+    comparisons = compare_all(actual, expected, tolerance, True)
+    for comparison in comparisons:
+        got, want = actual.get(comparison.tensor), expected.get(comparison.tensor)
+        if got is None or want is None:
+            continue
+        got_dtype, want_dtype = np.asarray(got).dtype, np.asarray(want).dtype
+        if got_dtype != want_dtype:
+            problem = f"dtype {got_dtype} != torch dtype {want_dtype}: not the dtype timed"
+            comparison.problem = (f"{problem}; {comparison.problem}" if comparison.problem
+                                  else problem)
+            comparison.ok = False
+    return comparisons
+
+
 def check_variant(case: BenchCase, layer: Layer, x: np.ndarray, numpy_side: bool
                   ) -> tuple[dict[str, np.ndarray], list[Comparison], np.ndarray | None]:
     """The torch reference's tensors for ``layer`` on ``x`` (run by the harness's engine,
@@ -259,7 +293,7 @@ def check_variant(case: BenchCase, layer: Layer, x: np.ndarray, numpy_side: bool
         if run.error is not None:
             raise AssertionError(f"{case.group}: {run.error}\n{run.error.traceback}")
     expected = runs[-1].tensors
-    comparisons = (compare_all(runs[0].tensors, expected, tolerance_for(case), True)
+    comparisons = (compare_checked(runs[0].tensors, expected, tolerance_for(case))
                    if numpy_side else [])
     return expected, comparisons, runs[-1].upstream
 
@@ -288,24 +322,31 @@ def prepare_numpy(case: BenchCase, variant: str) -> TimedVariant:
             comparison.tensor = f"float64 {comparison.tensor}"
             comparisons.append(comparison)
     assert_checked(case, variant, comparisons)
+    return TimedVariant(numpy_runner(layer, x, dy, case.step), comparisons, subset, x.shape[0])
 
-    run: Callable[[], object]
-    if case.step == "fwd":
-        def run() -> object:
+
+def numpy_runner(layer: Layer, x: np.ndarray, dy: np.ndarray | None, step: str
+                 ) -> Callable[[], object]:
+    """The timed NumPy call: ``fwd``; ``bwd`` alone on the cache of the last forward;
+    ``fwd+bwd``."""
+    if step == "fwd":
+        def forward() -> object:
             return layer.forward(x)
-    elif case.step == "bwd":
+        return forward
+    if step == "bwd":
         # The layer keeps the cache of the last forward pass: time the backward alone.
-        def run() -> object:
+        def backward() -> object:
             return layer.backward(dy)
-    else:
-        def run() -> object:
-            layer.forward(x)
-            return layer.backward(dy)
-    return TimedVariant(run, comparisons, subset, x.shape[0])
+        return backward
+
+    def forward_backward() -> object:
+        layer.forward(x)
+        return layer.backward(dy)
+    return forward_backward
 
 
 def torch_runner(
-    module: nn.Module, x_t: torch.Tensor, dy_t: torch.Tensor, step: str,
+    module: nn.Module, x_t: torch.Tensor, dy_t: torch.Tensor | None, step: str,
 ) -> Callable[[], tuple[torch.Tensor, torch.Tensor | None]]:
     """The timed torch call: ``fwd`` under ``no_grad``; ``bwd`` autograd of a kept graph
     (``retain_graph``); ``fwd+bwd`` forward then ``backward`` with fresh ``.grad``s."""
@@ -341,13 +382,8 @@ def prepare_torch(case: BenchCase, variant: str) -> TimedVariant:
     layer = make_layer(case, variant)
     x = make_input(case, None)
     expected, _, dy = check_variant(case, layer, x, numpy_side=False)
-    module = case.reference(layer).module
     channels_last = variant == "torch_cl"
-    if channels_last:
-        module = module.to(memory_format=torch.channels_last)
-    x_t = to_torch(x, case.images, channels_last)
-    dy_t = to_torch(dy, case.images, channels_last)
-    run = torch_runner(module, x_t, dy_t, case.step)
+    run = torch_call(case, variant, layer, x, dy, case.step)
     y, dx = run()
     if channels_last:
         assert y.is_contiguous(memory_format=torch.channels_last), (
@@ -356,14 +392,61 @@ def prepare_torch(case: BenchCase, variant: str) -> TimedVariant:
     if dx is not None:
         tensors["input_grad"] = to_numpy(dx, case.images)
     wanted = {k: v for k, v in expected.items() if k in ("output", "input_grad")}
-    comparisons = compare_all(tensors, wanted, tolerance_for(case), True)
+    comparisons = compare_checked(tensors, wanted, tolerance_for(case))
     assert_checked(case, variant, comparisons)
     return TimedVariant(run, comparisons, None, x.shape[0])
 
 
+def torch_call(case: BenchCase, variant: str, layer: Layer, x: np.ndarray,
+               dy: np.ndarray | None, step: str
+               ) -> Callable[[], tuple[torch.Tensor, torch.Tensor | None]]:
+    """The stock torch module of ``case.reference(layer)`` (``channels_last`` for
+    ``torch_cl``) on copies of ``x`` and ``dy`` in its layout, as :func:`torch_runner`."""
+    module = case.reference(layer).module
+    channels_last = variant == "torch_cl"
+    if channels_last:
+        module = module.to(memory_format=torch.channels_last)
+    x_t = to_torch(x, case.images, channels_last)
+    dy_t = to_torch(dy, case.images, channels_last) if dy is not None else None
+    return torch_runner(module, x_t, dy_t, step)
+
+
+def peer_call(case: BenchCase, layer: Layer, x: np.ndarray, dy: np.ndarray | None,
+              step: str) -> peer.PeerCall:
+    """The peer's calls (:func:`benchmarks.peer.build`), forward only for ``fwd``."""
+    return peer.build(case.layer, layer, x, None if step == "fwd" else dy, case.images)
+
+
+def prepare_peer(case: BenchCase, variant: str) -> TimedVariant:
+    """The peer library's call, checked against the torch reference (output, input
+    gradient, parameter gradients; not buffers, see :mod:`benchmarks.peer`) before it is
+    timed; ``pytest.skip`` with the reason when the peer is missing or lacks the op."""
+    import pytest
+
+    layer = make_layer(case, "vectorized")
+    reason = peer.skip_reason(case.layer, layer)
+    if reason is not None:
+        pytest.skip(reason)
+    x = make_input(case, None)
+    expected, _, dy = check_variant(case, layer, x, numpy_side=False)
+    call = peer_call(case, layer, x, dy, case.step)
+    found = call.tensors(call.run())
+    wanted = {k: v for k, v in expected.items() if not k.startswith("buffer[")}
+    comparisons = compare_checked(found, wanted, tolerance_for(case))
+    assert_checked(case, variant, comparisons)
+    if case.step == "bwd":  # the backward alone, each round on a fresh (untimed) forward
+        return TimedVariant(call.backward, comparisons, None, x.shape[0],
+                            setup=lambda: ((call.forward(),), {}))
+    return TimedVariant(call.run, comparisons, None, x.shape[0])
+
+
+PREPARE = {"loop": prepare_numpy, "vectorized": prepare_numpy, "torch": prepare_torch,
+           "torch_cl": prepare_torch, "peer": prepare_peer}
+
+
 def run_benchmark(benchmark: Any, case: BenchCase, variant: str) -> None:
     """Check the variant, label it (group, extra_info), then time it."""
-    prepared = (prepare_numpy if variant in NUMPY_VARIANTS else prepare_torch)(case, variant)
+    prepared = PREPARE[variant](case, variant)
     benchmark.group = case.group
     info = benchmark.extra_info
     info.update(
@@ -388,7 +471,18 @@ def run_benchmark(benchmark: Any, case: BenchCase, variant: str) -> None:
     if case.flops is not None:
         info["flops"] = float(case.flops(prepared.n))
     info.update(case.notes)
-    benchmark(prepared.run)
+    if prepared.setup is None:
+        benchmark(prepared.run)
+        return
+    # pytest-benchmark's calibration cannot run a set-up: as many rounds as --max-time
+    # allows for one call, at least --min-rounds.
+    args, kwargs = prepared.setup()
+    start = time.perf_counter()
+    prepared.run(*args, **kwargs)
+    once = max(time.perf_counter() - start, 1e-9)
+    max_time = float(getattr(benchmark, "_max_time", 1.0))
+    rounds = max(int(getattr(benchmark, "_min_rounds", 5)), min(100_000, ceil(max_time / once)))
+    benchmark.pedantic(prepared.run, setup=prepared.setup, rounds=rounds, warmup_rounds=1)
 
 
 # --------------------------------------------------------------------------- FLOPs
@@ -416,8 +510,24 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def git_commit(where: Path = ROOT) -> str:
+    """``git rev-parse --short HEAD`` in ``where``; "unknown" outside a checkout (or
+    without git)."""
+    try:
+        done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=where,
+                              capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    commit = done.stdout.strip()
+    return commit if done.returncode == 0 and commit else "unknown"
+
+
 def environment_info(threads: int) -> dict[str, Any]:
-    """Machine, versions, BLAS pools and thread settings, for the report."""
+    """Machine, versions, BLAS pools, thread settings, the commit and the peer library, for
+    the report."""
     from threadpoolctl import threadpool_info
 
     pools = [
@@ -437,6 +547,9 @@ def environment_info(threads: int) -> dict[str, Any]:
         "torch_threads": torch.get_num_threads(),
         "torch_mkldnn": bool(torch.backends.mkldnn.is_available()),
         "threadpools": pools,
+        "commit": git_commit(),
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "peer": peer.info(),
         "env": {k: v for k, v in os.environ.items()
                 if k.endswith(("_NUM_THREADS", "_MAXIMUM_THREADS")) or k == "PARITY_BENCH_THREADS"},
     }

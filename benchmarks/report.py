@@ -1,13 +1,20 @@
 """Turn a pytest-benchmark JSON into the benchmark report: Markdown tables and a PNG chart.
 
 Reads only the JSON (``--from-json`` re-renders an old run): every benchmark carries its
-layer, step, size, dtype, variant, loop scale factor and FLOPs in ``extra_info``, and the
-machine, versions and thread count sit in ``machine_info["parity"]`` (written by
-``benchmarks/conftest.py``).
+layer, step, size, dtype, variant, loop scale factor and FLOPs in ``extra_info``; the
+machine, versions, thread count, commit, date and peer library sit in
+``machine_info["parity"]`` (written by ``benchmarks/conftest.py``) and the memory pass's
+figures in ``parity_memory`` (written by ``benchmarks/cli.py``, see
+:mod:`benchmarks.memory`).
 
 Times are medians. A loop variant timed on a subset is scaled to the full batch
 (``extra_info["scale"]``) before any ratio is taken. Ratios: *speedup* = loop / vectorized
-(higher is better); *vec/torch* = vectorized NumPy / torch (below 1 means NumPy is faster).
+(higher is better); *vec/torch* = vectorized NumPy / torch (below 1 means NumPy is faster);
+*vec/peer* the same against the peer library (mygrad).
+
+``--compare`` gates on ratios measured within one run (:func:`compare_ratios`), never on
+absolute times: on a shared machine a median moves by up to 4x between runs, torch's own
+included, while two variants timed side by side move together.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 #: Variant order in tables and charts.
-VARIANT_ORDER = ("loop", "vectorized", "torch", "torch_cl", "numpy")
+VARIANT_ORDER = ("loop", "vectorized", "torch", "torch_cl", "peer", "numpy")
 TORCH_VARIANTS = ("torch", "torch_cl")
 LAYER_ORDER = ("softmax", "linear", "conv2d", "maxpool", "avgpool", "batchnorm2d", "se",
                "se_resnet")
@@ -48,6 +55,14 @@ class Entry:
     raw_median: float = 0.0
     check_headroom: float | None = None
     loosened: dict[str, str] = field(default_factory=dict)
+    q1: float | None = None  # quartiles, scaled like the median
+    q3: float | None = None
+
+    def quartiles(self) -> tuple[float, float]:
+        """(Q1, Q3), from the JSON or median ∓ IQR/2 when it has none."""
+        low = self.q1 if self.q1 is not None else self.median - self.iqr / 2
+        high = self.q3 if self.q3 is not None else self.median + self.iqr / 2
+        return max(low, self.median * 1e-3), max(high, self.median)
 
     @property
     def display(self) -> str:
@@ -83,13 +98,15 @@ def entries(data: dict[str, Any]) -> list[Entry]:
             scale=scale, subset=info.get("subset"), flops=info.get("flops"),
             raw_median=float(stats["median"]), check_headroom=info.get("check_headroom"),
             loosened=info.get("check_loosened") or {},
+            q1=float(stats["q1"]) * scale if "q1" in stats else None,
+            q3=float(stats["q3"]) * scale if "q3" in stats else None,
         ))
     return found
 
 
 @dataclass
 class Group:
-    """One layer × size × dtype × step, and its variants."""
+    """One layer × size × dtype × step, its timed variants and its memory figures."""
 
     name: str
     layer: str
@@ -98,6 +115,8 @@ class Group:
     label: str
     dtype: str
     variants: dict[str, Entry] = field(default_factory=dict)
+    #: The memory pass's record per variant (``peak_bytes``, or ``skipped`` / ``error``).
+    memory: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def median(self, variant: str) -> float | None:
         entry = self.variants.get(variant)
@@ -106,6 +125,15 @@ class Group:
     def _ratio(self, top: str, bottom: str) -> float | None:
         a, b = self.median(top), self.median(bottom)
         return a / b if a and b else None
+
+    def spread(self, top: str, bottom: str) -> tuple[float, float] | None:
+        """The ratio top / bottom from the quartiles: (Q1 / Q3, Q3 / Q1), the IQR of each
+        side carried into the ratio (the chart's error bars)."""
+        a, b = self.variants.get(top), self.variants.get(bottom)
+        if a is None or b is None or not a.median or not b.median:
+            return None
+        (a1, a3), (b1, b3) = a.quartiles(), b.quartiles()
+        return a1 / b3, a3 / b1
 
     @property
     def speedup(self) -> float | None:
@@ -121,6 +149,23 @@ class Group:
         return self._ratio("vectorized", "torch_cl")
 
     @property
+    def vs_peer(self) -> float | None:
+        return self._ratio("vectorized", "peer")
+
+    def peak(self, variant: str) -> float | None:
+        """Peak memory (bytes) of one forward+backward call of ``variant``."""
+        value = (self.memory.get(variant) or {}).get("peak_bytes")
+        return float(value) if value is not None else None
+
+    def memory_ratio(self, top: str, bottom: str) -> float | None:
+        a, b = self.peak(top), self.peak(bottom)
+        return a / b if a and b else None
+
+    @property
+    def timed(self) -> bool:
+        return bool(self.variants)
+
+    @property
     def row_label(self) -> str:
         """The chart's row name (without the dtype)."""
         return f"{self.layer} {self.step} {self.label}"
@@ -131,8 +176,10 @@ def sort_key(group: Group) -> tuple:
     return (layer, group.step != "bwd", group.step, group.size, group.dtype)
 
 
-def groups(found: Iterable[Entry]) -> list[Group]:
-    """Entries grouped by their pytest-benchmark group (machine groups left out)."""
+def groups(found: Iterable[Entry], memory: Iterable[dict[str, Any]] = ()) -> list[Group]:
+    """Entries grouped by their pytest-benchmark group (machine groups left out), with the
+    memory pass's records (``memory_records``) joined by group name; a memory-only case is
+    a group without timed variants."""
     by_name: dict[str, Group] = {}
     for entry in found:
         if entry.layer == "gemm":
@@ -140,7 +187,30 @@ def groups(found: Iterable[Entry]) -> list[Group]:
         group = by_name.setdefault(entry.group, Group(entry.group, entry.layer, entry.step,
                                                       entry.size, entry.label, entry.dtype))
         group.variants[entry.variant] = entry
+    for record in memory:
+        name = record.get("group")
+        if not name or "variant" not in record:
+            continue
+        group = by_name.setdefault(name, Group(
+            name, record.get("layer", "?"), record.get("step", "?"), record.get("size", "?"),
+            record.get("label", record.get("size", "?")), record.get("dtype", "?")))
+        group.memory[record["variant"]] = record
     return sorted(by_name.values(), key=sort_key)
+
+
+def memory_section_data(data: dict[str, Any]) -> dict[str, Any]:
+    section = data.get("parity_memory")
+    return section if isinstance(section, dict) else {}
+
+
+def memory_records(data: dict[str, Any]) -> list[dict[str, Any]]:
+    records = memory_section_data(data).get("records") or []
+    return [r for r in records if isinstance(r, dict)]
+
+
+def all_groups_of(data: dict[str, Any]) -> list[Group]:
+    """:func:`groups` of a whole JSON (timings and memory)."""
+    return groups(entries(data), memory_records(data))
 
 
 def gemm_peak(found: Iterable[Entry]) -> Entry | None:
@@ -151,13 +221,14 @@ def gemm_peak(found: Iterable[Entry]) -> Entry | None:
 # --------------------------------------------------------------------------- targets
 @dataclass(frozen=True)
 class Target:
-    """An issue target: a ratio (vectorized / ``against``) at most ``goal``, or a loop →
-    vectorized speedup at least ``goal``; float32. ``size`` None: every size of the layer
-    (and every step), judged on the worst."""
+    """An issue target on float32: a time ratio (vectorized / ``against``) at most
+    ``goal``, a loop → vectorized speedup at least ``goal``, or a peak-memory ratio
+    (vectorized / ``against``, metric "memory") at most ``goal``. ``size`` None: every size
+    of the layer (and every step), judged on the worst."""
 
     title: str
     layer: str
-    metric: str  # "ratio" | "speedup"
+    metric: str  # "ratio" | "speedup" | "memory"
     goal: float
     size: str | None = None
     step: str | None = None
@@ -172,7 +243,16 @@ class Target:
     def value(self, group: Group) -> float | None:
         if self.metric == "speedup":
             return group.speedup
-        return group.vs_torch if self.against == "torch" else group.vs_torch_cl
+        if self.metric == "memory":
+            return group.memory_ratio("vectorized", self.against)
+        return group._ratio("vectorized", self.against)
+
+    def versus(self, group: Group, other: str) -> float | None:
+        """Ours (vectorized) / ``other`` on the same footing as the target (time, or peak
+        memory for a memory target)."""
+        if self.metric == "memory":
+            return group.memory_ratio("vectorized", other)
+        return group._ratio("vectorized", other)
 
     def met(self, value: float) -> bool:
         return value >= self.goal if self.metric == "speedup" else value <= self.goal
@@ -182,11 +262,14 @@ class Target:
         if self.metric == "speedup":
             return f"≥ {self.goal:g}×"
         versus = "torch channels_last" if self.against == "torch_cl" else "torch"
-        return f"≤ {self.goal:g}× {versus}"
+        what = " peak memory" if self.metric == "memory" else ""
+        return f"≤ {self.goal:g}× {versus}{what}"
 
 
 CONV_28 = "n32-28x28-16to32-k3s1p1"
 CONV_32 = "n64-32x32-3to64-k3s2p1"
+#: Memory only (``test_bench_conv.memory_cases``).
+CONV_64_MEMORY = "n64-64x64-64to64-k3s1p1"
 TARGETS = (
     Target("Linear fwd+bwd 256×784→512", "linear", "ratio", 1.0),
     Target("Softmax backward 256×10 vs autograd", "softmax", "ratio", 0.5, size="256x10"),
@@ -196,6 +279,8 @@ TARGETS = (
            step="fwd+bwd", against="torch_cl"),
     Target("Conv2D fwd+bwd N=64 32² 3→64 s2", "conv2d", "ratio", 0.9, size=CONV_32,
            step="fwd+bwd", against="torch_cl"),
+    Target("Conv2D peak memory fwd+bwd N=64 64² 64→64", "conv2d", "memory", 1.5,
+           size=CONV_64_MEMORY, step="fwd+bwd"),
     Target("Max pool fwd+bwd k2 s2", "maxpool", "ratio", 1.5, size="n32-28x28-c32-k2s2",
            against="torch_cl"),
     Target("Max pool fwd+bwd k3 s1", "maxpool", "ratio", 2.0, size="n32-28x28-c32-k3s1",
@@ -220,6 +305,9 @@ class TargetResult:
             return "not measured"
         return "met" if self.target.met(self.value) else "NOT met"
 
+    def versus(self, other: str) -> float | None:
+        return None if self.group is None else self.target.versus(self.group, other)
+
 
 def evaluate(target: Target, all_groups: list[Group]) -> TargetResult:
     """The target's value on its worst matching group (max ratio / min speedup)."""
@@ -232,30 +320,176 @@ def evaluate(target: Target, all_groups: list[Group]) -> TargetResult:
     return TargetResult(target, value, group)
 
 
+def target_of(group: Group, variant: str) -> Target | None:
+    """The time-ratio target of this bar (vectorized / ``variant``), if the issue has one."""
+    return next((t for t in TARGETS if t.metric == "ratio" and t.against == variant
+                 and t.matches(group)), None)
+
+
 # --------------------------------------------------------------------------- baseline
+#: The ratios ``--compare`` gates on, per group: (name, top, bottom, higher_is_better).
+#: Each is measured within one run, so the machine's speed that day cancels out.
+RATIOS = (
+    ("vec/torch", "vectorized", "torch", False),
+    ("vec/torch_cl", "vectorized", "torch_cl", False),
+    ("loop→vec", "loop", "vectorized", True),
+)
+
+
+def group_ratios(all_groups: Iterable[Group]) -> dict[tuple[str, str], float]:
+    """Every gated ratio of every group: {(group name, ratio name): value}."""
+    found = {}
+    for group in all_groups:
+        for name, top, bottom, _ in RATIOS:
+            value = group._ratio(top, bottom)
+            if value is not None:
+                found[(group.name, name)] = value
+    return found
+
+
 @dataclass
-class Delta:
-    entry: Entry
+class RatioDelta:
+    """One ratio of one group in the baseline and now. ``change`` is how much WORSE it got
+    (+0.25: vectorized / torch 25 % higher, or the loop → vectorized speedup 1.25× lower)."""
+
+    group: str
+    ratio: str
     baseline: float
+    now: float
     threshold: float
 
     @property
+    def higher_is_better(self) -> bool:
+        return next(better for name, _, _, better in RATIOS if name == self.ratio)
+
+    @property
     def change(self) -> float:
-        """Relative change of the median: +0.25 = 25 % slower than the baseline."""
-        return self.entry.median / self.baseline - 1.0
+        if self.higher_is_better:
+            return self.baseline / self.now - 1.0
+        return self.now / self.baseline - 1.0
 
     @property
     def regression(self) -> bool:
         return self.change > self.threshold
 
 
-def compare_runs(current: list[Entry], baseline: list[Entry], threshold: float
-                 ) -> list[Delta]:
-    """Per benchmark name (``fullname``) present in both runs, the change of the (scaled)
-    median; a regression is slower by more than ``threshold`` (0.2 = 20 %)."""
-    base = {e.fullname: e.median for e in baseline}
-    return [Delta(e, base[e.fullname], threshold) for e in current
-            if e.fullname in base and base[e.fullname] > 0]
+def compare_ratios(current: Iterable[Group], baseline: Iterable[Group], threshold: float
+                   ) -> list[RatioDelta]:
+    """Every ratio of :data:`RATIOS` present in both runs (by group name); a regression is
+    worse by more than ``threshold`` (0.2 = 20 %). Absolute times are never compared."""
+    base = group_ratios(baseline)
+    return [RatioDelta(key[0], key[1], base[key], value, threshold)
+            for key, value in group_ratios(current).items()
+            if key in base and base[key] > 0 and value > 0]
+
+
+class BaselineError(ValueError):
+    """A ``--compare`` baseline that cannot be used (the message names the file)."""
+
+
+@dataclass
+class Baseline:
+    """A checked ``--compare`` baseline: its name, JSON, groups and the threshold."""
+
+    name: str
+    data: dict[str, Any]
+    groups: list[Group]
+    threshold: float = 0.2
+
+
+def load_baseline(path: Path, threshold: float = 0.2) -> Baseline:
+    """Read and check a baseline BEFORE anything runs: :class:`BaselineError` naming the file
+    when it is unreadable, empty, not JSON, not a pytest-benchmark JSON, or has no
+    benchmark of this suite with a ratio to compare."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        raise BaselineError(f"baseline {path}: cannot be read ({error})") from None
+    if not text.strip():
+        raise BaselineError(f"baseline {path}: the file is empty")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise BaselineError(f"baseline {path}: not valid JSON ({error}); is it "
+                            f"truncated or corrupt?") from None
+    return load_baseline_data(data, str(path), threshold)
+
+
+def load_baseline_data(data: object, name: str, threshold: float = 0.2) -> Baseline:
+    """:func:`load_baseline`'s checks of the parsed JSON ``data`` (named ``name``)."""
+    path = name
+    if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
+        raise BaselineError(f"baseline {path}: not a pytest-benchmark JSON (no "
+                            f"'benchmarks' list)")
+    found = entries(data)
+    if not found:
+        raise BaselineError(f"baseline {path}: has no benchmark of this suite (none of its "
+                            f"{len(data['benchmarks'])} entries has our extra_info)")
+    all_groups = groups(found)
+    if not group_ratios(all_groups):
+        raise BaselineError(f"baseline {path}: has no ratio to compare (no group with "
+                            f"vectorized and torch, or loop and vectorized)")
+    return Baseline(name, data, all_groups, threshold)
+
+
+def _parity(data: dict[str, Any]) -> dict[str, Any]:
+    return (data.get("machine_info") or {}).get("parity") or {}
+
+
+def _blas(info: dict[str, Any]) -> list[str]:
+    """The BLAS pools as 'library version (kernel)', threadpoolctl's view."""
+    return sorted(
+        f"{p.get('internal_api')} {p.get('version')} ({p.get('architecture') or '?'})"
+        for p in info.get("threadpools") or [] if p.get("user_api") == "blas")
+
+
+def environment_warnings(current: dict[str, Any], baseline: dict[str, Any],
+                         name: str = "the baseline") -> list[str]:
+    """What differs between the run and the baseline's machine: the CPU model, the BLAS
+    library or kernel (threadpoolctl), the thread count, the torch and NumPy versions.
+    Ratios cancel the machine's speed, not a different kernel or thread count."""
+    now, then = _parity(current), _parity(baseline)
+    if not then:
+        return [f"{name} records no machine (no machine_info.parity): cannot tell whether "
+                f"it comes from this machine, BLAS and thread count"]
+    warnings = []
+    checks = (
+        ("CPU model", now.get("cpu_model"), then.get("cpu_model"), "another machine"),
+        ("BLAS library / kernel", ", ".join(_blas(now)) or None,
+         ", ".join(_blas(then)) or None, "another BLAS"),
+        ("thread count", now.get("threads"), then.get("threads"), "another thread count"),
+        ("torch version", now.get("torch"), then.get("torch"), "another torch"),
+        ("NumPy version", now.get("numpy"), then.get("numpy"), "another NumPy"),
+    )
+    for what, a, b, meaning in checks:
+        if a is not None and b is not None and str(a) != str(b):
+            warnings.append(f"{name} comes from {meaning}: {what} {b} there, {a} here")
+    return warnings
+
+
+@dataclass
+class Comparison:
+    """The outcome of ``--compare``."""
+
+    baseline: Baseline
+    deltas: list[RatioDelta]
+    warnings: list[str]
+
+    @property
+    def regressions(self) -> list[RatioDelta]:
+        return sorted((d for d in self.deltas if d.regression), key=lambda d: -d.change)
+
+    @property
+    def matched(self) -> bool:
+        return bool(self.deltas)
+
+
+def compare(data: dict[str, Any], baseline: Baseline) -> Comparison:
+    return Comparison(baseline,
+                      compare_ratios(groups(entries(data)), baseline.groups,
+                                     baseline.threshold),
+                      environment_warnings(data, baseline.data, f"baseline {baseline.name}"))
 
 
 # --------------------------------------------------------------------------- formatting
@@ -283,6 +517,41 @@ def fmt_gflops(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f}"
 
 
+MIB = float(1 << 20)
+
+
+def fmt_mib(value: float | None) -> str:
+    if value is None:
+        return "–"
+    mib = value / MIB
+    return f"{mib:,.0f}" if mib >= 100 else f"{mib:.3g}"
+
+
+def run_stamp(data: dict[str, Any]) -> tuple[str, str]:
+    """(commit, date) of the run: ``git rev-parse --short HEAD`` as the run recorded it
+    ("unknown" outside a checkout), and the date (UTC, to the second)."""
+    info = _parity(data)
+    commit = info.get("commit")
+    if not commit or commit == "unknown":
+        commit = ((data.get("commit_info") or {}).get("id") or "")[:7] or "unknown"
+    if (data.get("commit_info") or {}).get("dirty") and commit != "unknown":
+        commit += " (dirty)"
+    date = str(info.get("date") or data.get("datetime") or "unknown")
+    if "T" in date:  # ISO: to the second, in UTC as recorded
+        day, clock = date.split("T", 1)
+        date = f"{day} {clock[:8]} UTC"
+    return commit, date
+
+
+def peer_text(data: dict[str, Any]) -> str:
+    info = _parity(data).get("peer") or {}
+    if not info:
+        return "not recorded"
+    if not info.get("available"):
+        return info.get("reason") or f"{info.get('library')} not installed"
+    return f"{info.get('library')} {info.get('version')}"
+
+
 def machine_section(data: dict[str, Any], peak: Entry | None) -> list[str]:
     machine = data.get("machine_info") or {}
     info = machine.get("parity") or {}
@@ -298,11 +567,10 @@ def machine_section(data: dict[str, Any], peak: Entry | None) -> list[str]:
     ) or "unknown"
     if peak is not None and peak.gflops:
         peak_text = (f"{peak.gflops:.1f} GFLOP/s ({peak.label}, median "
-                     f"{fmt_time(peak.median)}, {threads} thread(s))")
+                     f"{fmt_time(peak.median)}, {threads} thread(s), this run)")
     else:
         peak_text = "not measured in this run (select `gemm` to measure it)"
-    commit = data.get("commit_info") or {}
-    commit_text = (commit.get("id") or "unknown")[:12] + (" (dirty)" if commit.get("dirty") else "")
+    commit, date = run_stamp(data)
     if info.get("numpy_preimported"):
         threads = (f"{threads} (NumPy was imported before the variables were set; "
                    f"threadpoolctl capped its pools)")
@@ -323,8 +591,8 @@ def machine_section(data: dict[str, Any], peak: Entry | None) -> list[str]:
         f"(oneDNN {'available' if info.get('torch_mkldnn') else 'not available'}) |",
         f"| BLAS and OpenMP pools | {pools} |",
         f"| float32 GEMM peak | {peak_text} |",
-        f"| Run | {data.get('datetime', '?')}, commit {commit_text}, "
-        f"pytest-benchmark {data.get('version', '?')} |",
+        f"| Peer library | {cell(peer_text(data))} |",
+        f"| Run | {date}, commit {commit}, pytest-benchmark {data.get('version', '?')} |",
         "",
     ]
 
@@ -333,7 +601,7 @@ def gflops_note(group: Group | None, peak: Entry | None) -> str:
     if group is None:
         return ""
     parts = []
-    for variant in ("vectorized", "torch", "torch_cl"):
+    for variant in ("vectorized", "torch", "torch_cl", "peer"):
         entry = group.variants.get(variant)
         if entry is not None and entry.gflops is not None:
             parts.append(f"{variant} {entry.gflops:.1f}")
@@ -351,8 +619,12 @@ def targets_section(results: list[TargetResult], peak: Entry | None, threads: ob
     if str(threads) != "1":
         lines += [f"The targets are set for one thread; this run used {threads}.", ""]
     lines += [
-        "| target | goal | measured | status | where / note |",
-        "|---|---|---|---|---|",
+        "*measured*: the target's own ratio on its worst group. *ours / torch*, *ours / "
+        "peer*: vectorized NumPy over torch (NCHW) and over the peer library on that group "
+        "(time; peak memory for a memory target).",
+        "",
+        "| target | goal | measured | status | ours / torch | ours / peer | where / note |",
+        "|---|---|---|---|---|---|---|",
     ]
     for result in results:
         t = result.target
@@ -360,62 +632,156 @@ def targets_section(results: list[TargetResult], peak: Entry | None, threads: ob
         if result.group is not None:
             where = f"{result.group.step} {result.group.label}"
             note = gflops_note(result.group, peak) if t.layer in ("conv2d", "linear") else ""
+            if t.metric == "memory":
+                note = (f"peak MiB: vectorized {fmt_mib(result.group.peak('vectorized'))}, "
+                        f"torch {fmt_mib(result.group.peak('torch'))}, torch_cl "
+                        f"{fmt_mib(result.group.peak('torch_cl'))}")
             if note:
                 where += f"; {note}"
         status = "**NOT met**" if result.status == "NOT met" else result.status
         lines.append(f"| {t.title} | {t.goal_text} | {fmt_ratio(result.value)} | {status} "
-                     f"| {where} |")
+                     f"| {fmt_ratio(result.versus('torch'))} "
+                     f"| {fmt_ratio(result.versus('peer'))} | {where} |")
     lines.append("")
     return lines
 
 
-def summary_section(all_groups: list[Group]) -> list[str]:
+def summary_section(all_groups: list[Group], peak: Entry | None = None,
+                    peer_missing: dict[str, str] | None = None) -> list[str]:
+    peak_text = f" (GEMM peak {peak.gflops:.1f})" if peak is not None and peak.gflops else ""
     lines = [
         "## Summary",
         "",
         "Medians per group. *loop→vec*: how many times faster the vectorized path is than "
         "the loop. *vec/torch*: vectorized NumPy time over torch's (below 1× NumPy is "
-        "faster); *cl*: torch in `channels_last`. † loop timed on a subset and scaled "
-        "linearly (see the full table).",
+        "faster); *cl*: torch in `channels_last`; *peer*: the peer NumPy library. † loop "
+        "timed on a subset and scaled linearly (see the full table). GFLOP/s beside the "
+        "float32 GEMM peak measured in this run.",
         "",
-        "| layer | step | size | dtype | loop | vectorized | torch | torch cl | loop→vec "
-        "| vec/torch | vec/torch cl | GFLOP/s vec / torch / cl |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| layer | step | size | dtype | loop | vectorized | torch | torch cl | peer "
+        "| loop→vec | vec/torch | vec/torch cl | vec/peer "
+        f"| GFLOP/s vec / torch / cl / peer{peak_text} |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for g in all_groups:
+    timed = [g for g in all_groups if g.timed]
+    for g in timed:
         loop = g.variants.get("loop")
         loop_text = fmt_time(g.median("loop")) + (" †" if loop and loop.scale != 1 else "")
         rates = [g.variants[v].gflops if v in g.variants else None
-                 for v in ("vectorized", "torch", "torch_cl")]
+                 for v in ("vectorized", "torch", "torch_cl", "peer")]
         rate_text = (" / ".join(fmt_gflops(r) for r in rates)
                      if any(r is not None for r in rates) else "–")
         lines.append(
             f"| {g.layer} | {g.step} | {g.label} | {g.dtype} | {loop_text} "
             f"| {fmt_time(g.median('vectorized'))} | {fmt_time(g.median('torch'))} "
-            f"| {fmt_time(g.median('torch_cl'))} | {fmt_ratio(g.speedup)} "
-            f"| {fmt_ratio(g.vs_torch)} | {fmt_ratio(g.vs_torch_cl)} | {rate_text} |"
+            f"| {fmt_time(g.median('torch_cl'))} | {fmt_time(g.median('peer'))} "
+            f"| {fmt_ratio(g.speedup)} | {fmt_ratio(g.vs_torch)} | {fmt_ratio(g.vs_torch_cl)} "
+            f"| {fmt_ratio(g.vs_peer)} | {rate_text} |"
         )
-    scaled = [(g, g.variants["loop"]) for g in all_groups
+    scaled = [(g, g.variants["loop"]) for g in timed
               if "loop" in g.variants and g.variants["loop"].scale != 1]
     if scaled:
         lines.append("")
         lines += [f"† {g.layer} {g.step} {g.label} {g.dtype}: loop {entry.subset} "
                   f"(time ×{entry.scale:g})  " for g, entry in scaled]
+    missing = sorted({g.layer for g in timed if "peer" not in g.variants}
+                     & set(peer_missing or {}))
+    if missing:
+        lines.append("")
+        lines += [f"peer – for {layer}: {(peer_missing or {})[layer]}.  " for layer in missing]
     lines.append("")
     return lines
 
 
-def detail_section(found: list[Entry], deltas: list[Delta] | None) -> list[str]:
-    by_name = {d.entry.fullname: d for d in deltas or []}
-    head = "| group | variant | median | IQR | rounds | GFLOP/s | check headroom | note |"
-    rule = "|---|---|---|---|---|---|---|---|"
-    if deltas is not None:
-        head += " vs baseline |"
-        rule += "---|"
+def memory_section(data: dict[str, Any], all_groups: list[Group]) -> list[str]:
+    section = memory_section_data(data)
+    with_memory = [g for g in all_groups if g.memory]
+    lines = ["## Peak memory (one forward+backward call)", ""]
+    if not section:
+        lines += ["Not measured in this run (`parity bench --no-memory`, or a re-rendered "
+                  "JSON without the memory pass).", ""]
+        return lines
+    lines += [
+        f"MiB (2²⁰ bytes). Method: {section.get('description', '?')}. "
+        f"{section.get('why', '')} *vec/torch*: the vectorized NumPy peak over torch's "
+        "(NCHW); *cl*: channels_last. ‡ memory only (not timed). Memory is measured in its "
+        "own pass, never inside the timed loop.",
+        "",
+        "| layer | step | size | dtype | loop | vectorized | torch | torch cl | peer "
+        "| vec/torch | vec/torch cl | vec/peer |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    notes: list[str] = []
+    for g in with_memory:
+        cells = []
+        for variant in ("loop", "vectorized", "torch", "torch_cl", "peer"):
+            record = g.memory.get(variant)
+            if record is None:
+                cells.append("–")
+            elif record.get("error"):
+                cells.append("error")
+                notes.append(f"{g.layer} {g.label} {g.dtype} [{variant}]: {record['error']}")
+            elif record.get("skipped"):
+                cells.append("skipped")
+            else:
+                cells.append(fmt_mib(g.peak(variant)))
+        only = " ‡" if any(r.get("memory_only") for r in g.memory.values()) else ""
+        lines.append(
+            f"| {g.layer} | {g.step} | {g.label}{only} | {g.dtype} | {' | '.join(cells)} "
+            f"| {fmt_ratio(g.memory_ratio('vectorized', 'torch'))} "
+            f"| {fmt_ratio(g.memory_ratio('vectorized', 'torch_cl'))} "
+            f"| {fmt_ratio(g.memory_ratio('vectorized', 'peer'))} |")
+    skipped = sorted({r["skipped"] for g in with_memory for r in g.memory.values()
+                      if r.get("skipped")})
+    if skipped:
+        lines.append("")
+        lines += [f"skipped: {reason}.  " for reason in skipped]
+    if notes:
+        lines.append("")
+        lines += [f"error: {cell(note)}  " for note in notes]
+    lines.append("")
+    lines += crosscheck_section(section, all_groups)
+    return lines
+
+
+def crosscheck_section(section: dict[str, Any], all_groups: list[Group]) -> list[str]:
+    """The same conv case measured both ways (see :mod:`benchmarks.memory`)."""
+    records = [r for r in section.get("crosscheck") or [] if isinstance(r, dict)]
+    name = section.get("crosscheck_group")
+    if not records or not name:
+        return []
+    group = next((g for g in all_groups if g.name == name), None)
+    label = f"{group.layer} {group.step} {group.label} {group.dtype}" if group else name
+    lines = [
+        f"**Cross-check of the method** on {label}: the same call measured with "
+        "tracemalloc (NumPy's allocations; mygrad is NumPy too) and with torch.profiler "
+        "(`profile_memory=True`, torch's allocator), each blind to the other library. They "
+        "agree with the RSS figures where each can see, which is why the table uses RSS: it "
+        "is the one instrument that sees both sides.",
+        "",
+        "| variant | RSS peak (MiB, the table) | traced peak (MiB) | instrument | traced / RSS |",
+        "|---|---|---|---|---|",
+    ]
+    for record in records:
+        variant = record.get("variant", "?")
+        rss = group.peak(variant) if group else None
+        traced = record.get("peak_bytes")
+        ratio = traced / rss if traced and rss else None
+        instrument = record.get("instrument") or record.get("error") or record.get("skipped")
+        lines.append(f"| {variant} | {fmt_mib(rss)} | "
+                     f"{fmt_mib(float(traced)) if traced is not None else '–'} "
+                     f"| {cell(str(instrument or '–'))} | {fmt_ratio(ratio)} |")
+    lines.append("")
+    return lines
+
+
+def detail_section(found: list[Entry]) -> list[str]:
     lines = ["## Every benchmark", "",
              "Median and IQR scaled to the full batch where the loop ran on a subset; rounds "
              "as timed. *check headroom*: worst error / allowed error of the check against "
-             "torch before timing (must be ≤ 1).", "", head, rule]
+             "torch before timing (must be ≤ 1).", "",
+             "| group | variant | median | IQR | rounds | GFLOP/s | check headroom | note |",
+             "|---|---|---|---|---|---|---|---|"]
     order = {g: i for i, g in enumerate(g.name for g in groups(found))}
     ranked = sorted(found, key=lambda e: (order.get(e.group, -1), _variant_rank(e.variant)))
     for e in ranked:
@@ -425,16 +791,9 @@ def detail_section(found: list[Entry], deltas: list[Delta] | None) -> list[str]:
         if e.loosened:
             notes.append("loosened check (see Method) on " + ", ".join(sorted(e.loosened)))
         headroom = "–" if e.check_headroom is None else f"{e.check_headroom:.2g}"
-        row = (f"| {cell(e.display)} | {e.variant} | {fmt_time(e.median)} | {fmt_time(e.iqr)} "
-               f"| {e.rounds} | {fmt_gflops(e.gflops)} | {headroom} | {'; '.join(notes)} |")
-        if deltas is not None:
-            delta = by_name.get(e.fullname)
-            if delta is None:
-                row += " new |"
-            else:
-                flag = " **REGRESSION**" if delta.regression else ""
-                row += f" {delta.change:+.0%}{flag} |"
-        lines.append(row)
+        lines.append(f"| {cell(e.display)} | {e.variant} | {fmt_time(e.median)} "
+                     f"| {fmt_time(e.iqr)} | {e.rounds} | {fmt_gflops(e.gflops)} | {headroom} "
+                     f"| {'; '.join(notes)} |")
     lines.append("")
     return lines
 
@@ -443,41 +802,68 @@ def _variant_rank(variant: str) -> int:
     return VARIANT_ORDER.index(variant) if variant in VARIANT_ORDER else len(VARIANT_ORDER)
 
 
-def regression_section(deltas: list[Delta], threshold: float, baseline_name: str
-                       ) -> list[str]:
-    flagged = sorted((d for d in deltas if d.regression), key=lambda d: -d.change)
-    lines = ["## Regressions", "",
-             f"Against `{baseline_name}`, threshold +{threshold:.0%} on the median "
-             f"({len(deltas)} benchmark(s) compared).", ""]
-    if not flagged:
-        lines += ["None.", ""]
+def comparison_section(comparison: Comparison) -> list[str]:
+    baseline, deltas = comparison.baseline, comparison.deltas
+    commit, date = run_stamp(baseline.data)
+    lines = ["## Comparison with the baseline", "",
+             f"Against `{baseline.name}` (commit {commit}, {date}): the ratios measured "
+             f"within each run ({', '.join(r[0] for r in RATIOS)}), "
+             f"threshold +{baseline.threshold:.0%} worse; absolute times are not compared. "
+             f"{len(deltas)} ratio(s) compared.", ""]
+    if comparison.warnings:
+        lines += [f"- **warning**: {w}" for w in comparison.warnings] + [""]
+    if not deltas:
+        lines += ["**No benchmark of this run matched the baseline.**", ""]
         return lines
-    lines += ["| benchmark | baseline | now | change |", "|---|---|---|---|"]
-    for d in flagged:
-        lines.append(f"| {d.entry.fullname} | {fmt_time(d.baseline)} | "
-                     f"{fmt_time(d.entry.median)} | {d.change:+.0%} |")
-    lines.append("")
+    flagged = comparison.regressions
+    if not flagged:
+        lines += ["No regression.", ""]
+    else:
+        lines += ["| group | ratio | baseline | now | worse by |", "|---|---|---|---|---|"]
+        lines += [f"| {cell(d.group)} | {d.ratio} | {fmt_ratio(d.baseline)} "
+                  f"| {fmt_ratio(d.now)} | {d.change:+.0%} **REGRESSION** |" for d in flagged]
+        lines.append("")
+    lines += ["<details><summary>every compared ratio</summary>", "",
+              "| group | ratio | baseline | now | worse by |", "|---|---|---|---|---|"]
+    lines += [f"| {cell(d.group)} | {d.ratio} | {fmt_ratio(d.baseline)} | {fmt_ratio(d.now)} "
+              f"| {d.change:+.0%}{' **REGRESSION**' if d.regression else ''} |"
+              for d in deltas]
+    lines += ["", "</details>", ""]
     return lines
 
 
 METHOD = """## Method
 
 - pytest-benchmark, one group per layer × size × dtype × step; variants `loop`,
-  `vectorized` (NumPy), `torch` (stock module, NCHW) and `torch_cl` (the same in
-  `channels_last`, torch's fast CPU layout). NumPy works in NHWC.
-- Every variant is checked once against the project's torch reference before it is timed
-  (`parity_tests.harness.compare`, parity tolerances: output, input gradient, every
-  parameter gradient and buffer). Exceptions, stated in `benchmarks/common.py`: float32
-  parameter gradients summed over M positions (and the SE-ResNet output, two K = 576
-  convolutions deep) get atol = 4·√M·ε·max|ref|, since summation order alone moves them
-  ~√M·ε; the SE-ResNet float32 gradients pass through ReLU kinks that round to either side
-  in different kernels, so they are compared in relative L2 norm (≤ 1e-2) and the same
-  NumPy code path is checked elementwise in float64.
+  `vectorized` (NumPy), `torch` (stock module, NCHW), `torch_cl` (the same in
+  `channels_last`, torch's fast CPU layout) and `peer`: the same work in mygrad, a
+  maintained NumPy autodiff library with conv, pooling, softmax, batch norm and matmul
+  (`pip install -e '.[peer]'`; NCHW, its own layout; skipped with the reason where it is
+  not installed or has no such op). NumPy works in NHWC.
+- Every variant, the peer's included, is checked once against the project's torch
+  reference before it is timed (`parity_tests.compare`, parity tolerances: output, input
+  gradient, every parameter gradient and buffer; the peer keeps no batch-norm running
+  statistics, so buffers are not compared there). Exceptions, stated in
+  `benchmarks/common.py`: float32 parameter gradients summed over M positions (and the
+  SE-ResNet output, two K = 576 convolutions deep) get atol = 4·√M·ε·max|ref|, since
+  summation order alone moves them ~√M·ε; the SE-ResNet float32 gradients pass through ReLU
+  kinks that round to either side in different kernels, so they are compared in relative L2
+  norm (≤ 1e-2) and the same NumPy code path is checked elementwise in float64.
 - `fwd`: torch under `no_grad`. `bwd` (softmax): backward only, torch via
-  `torch.autograd.grad` on a kept graph. `fwd+bwd`: a forward and a backward with a fixed
-  random upstream gradient, torch's `.grad`s reset to None each round.
+  `torch.autograd.grad` on a kept graph, the peer on a fresh forward graph built before each
+  round (untimed; mygrad frees its graph in backward). `fwd+bwd`: a forward and a backward
+  with a fixed random upstream gradient, torch's `.grad`s reset to None each round.
 - Loop paths too slow to time at full size run on the first rows/images and are scaled
   linearly (marked †; the factor is in the table).
+- Peak memory: one forward+backward call per variant, each in a fresh process, measured in
+  a pass of its own after the timing (`benchmarks/memory.py` explains the method). The
+  memory-only conv case N=64 64×64 64→64 (‡, the issue's memory target; timing it every
+  run would take minutes) has vectorized and torch only: the loop and mygrad take minutes
+  per call there. Its NumPy variant is checked against torch in the memory pass.
+- The chart's error bars: each ratio's range from the two variants' quartiles (Q1 / Q3 to
+  Q3 / Q1), i.e. both IQRs carried into the ratio.
+- `--compare` gates on the ratios above, measured within one run; it warns when the
+  baseline comes from another CPU, BLAS library or kernel, thread count or torch/NumPy.
 - No test asserts a time; CI runs every benchmark once with `--benchmark-disable`.
 """
 
@@ -486,44 +872,69 @@ def render_markdown(
     data: dict[str, Any],
     chart: str | None = None,
     json_name: str | None = None,
-    baseline: tuple[str, list[Entry], float] | None = None,
+    comparison: Comparison | None = None,
     problems: list[str] | None = None,
-) -> tuple[str, list[Delta] | None]:
-    """The report's Markdown, and the baseline comparison when ``baseline`` (name, entries,
-    threshold) is given. ``problems`` (e.g. failed checks) are listed at the top."""
+) -> str:
+    """The report's Markdown; ``comparison`` (``--compare``) and ``problems`` (e.g. failed
+    checks, listed at the top) when given."""
     found = entries(data)
-    all_groups = groups(found)
+    all_groups = groups(found, memory_records(data))
     peak = gemm_peak(found)
     results = [evaluate(t, all_groups) for t in TARGETS]
-    deltas = compare_runs(found, baseline[1], baseline[2]) if baseline else None
+    commit, date = run_stamp(data)
     lines = ["# Benchmark report: NumPy layers vs torch on the CPU", ""]
     sources = []
     if json_name:
         sources.append(f"data: `{json_name}`")
     if chart:
         sources.append(f"chart: `{chart}`")
-    threads = ((data.get("machine_info") or {}).get("parity") or {}).get("threads", "?")
-    lines += [f"{len(found)} benchmarks in {len(all_groups)} groups, **{threads} thread(s)**"
+    threads = _parity(data).get("threads", "?")
+    lines += [f"Commit **{commit}**, {date}. {len(found)} benchmarks in "
+              f"{sum(g.timed for g in all_groups)} groups, **{threads} thread(s)**"
               + (f"; {', '.join(sources)}" if sources else "") + ".", ""]
     if problems:
         lines += ["## Problems in this run", "", *[f"- {p}" for p in problems], ""]
     if chart:
         lines += [f"![vectorized NumPy / torch and loop → vectorized speedups]({chart})", ""]
     lines += machine_section(data, peak)
-    if baseline is not None and deltas is not None:
-        lines += regression_section(deltas, baseline[2], baseline[0])
+    if comparison is not None:
+        lines += comparison_section(comparison)
     lines += targets_section(results, peak, threads)
-    lines += summary_section(all_groups)
-    lines += detail_section(found, deltas)
+    lines += summary_section(all_groups, peak, (_parity(data).get("peer") or {}).get("missing"))
+    lines += memory_section(data, all_groups)
+    lines += detail_section(found)
     lines += [METHOD]
-    return "\n".join(lines), deltas
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- chart
+MET, NOT_MET = "#2ca02c", "#d62728"
+
+
+def chart_title(data: dict[str, Any]) -> str:
+    commit, date = run_stamp(data)
+    threads = _parity(data).get("threads", "?")
+    return (f"NumPy layers vs torch, CPU, {threads} thread(s) — medians; "
+            f"commit {commit}, {date}")
+
+
 def render_chart(data: dict[str, Any], path: Path) -> Path:
+    """:func:`chart_figure` saved as a PNG at ``path``."""
+    import matplotlib.pyplot as plt
+
+    fig = chart_figure(data)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def chart_figure(data: dict[str, Any]) -> Any:
     """Three panels sharing the rows (layer · step · size): vectorized / torch in float32,
-    the same in float64 (log axis, line at 1×, targets as black ticks), and the loop →
-    vectorized speedups (log axis)."""
+    the same in float64 (log axis, line at 1×), and the loop → vectorized speedups (log
+    axis). Error bars: the ratio's spread from the quartiles (:meth:`Group.spread`). A bar
+    with an issue target has its goal as a tick and is outlined green (met) or red (not
+    met). The title carries the commit and the date (:func:`chart_title`)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -531,14 +942,13 @@ def render_chart(data: dict[str, Any], path: Path) -> Path:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    all_groups = groups(entries(data))
+    all_groups = [g for g in groups(entries(data)) if g.timed]
     rows: list[str] = []
     for g in all_groups:
         if g.row_label not in rows:
             rows.append(g.row_label)
     by_row = {(g.row_label, g.dtype): g for g in all_groups}
-    threads = ((data.get("machine_info") or {}).get("parity") or {}).get("threads", "?")
-    height = max(4.0, 0.42 * len(rows) + 2.2)
+    height = max(4.0, 0.42 * len(rows) + 2.4)
     fig, axes = plt.subplots(1, 3, figsize=(19, height), sharey=True,
                              gridspec_kw={"width_ratios": [1.15, 1.15, 1.0]})
     y_positions = list(range(len(rows)))
@@ -551,45 +961,40 @@ def render_chart(data: dict[str, Any], path: Path) -> Path:
             g = by_row.get((row, dtype))
             if g is None:
                 continue
-            for k, (variant, ratio) in enumerate((("torch", g.vs_torch),
-                                                  ("torch_cl", g.vs_torch_cl))):
+            for k, variant in enumerate(("torch", "torch_cl")):
+                ratio = g._ratio("vectorized", variant)
                 if ratio is None:
                     continue
                 pos = y - bar / 2 + k * bar
-                ax.barh(pos, ratio, height=bar, color=colours[variant],
-                        edgecolor="#444", linewidth=0.4)
-                goal = None
-                if dtype == "float32":
-                    goal = next((t.goal for t in TARGETS if t.metric == "ratio"
-                                 and t.matches(g) and t.against == variant), None)
-                _bar_label(ax, ratio, pos, goal, bar)
+                target = target_of(g, variant) if dtype == "float32" else None
+                goal = target.goal if target is not None else None
+                _bar(ax, pos, ratio, g.spread("vectorized", variant), colours[variant], bar,
+                     goal, None if target is None else target.met(ratio))
                 values.append(ratio)
         _log_axis(ax, values, floor=0.05)
-        ax.axvline(1.0, color="#d62728", linewidth=1.2, linestyle="--")
+        ax.axvline(1.0, color="#555", linewidth=1.2, linestyle="--")
         ax.set_title(f"vectorized NumPy / torch, {dtype}\n(< 1× NumPy faster; log scale)",
                      fontsize=10)
         ax.grid(axis="x", which="both", alpha=0.25)
 
     ax = axes[2]
     values = []
-    dtype_colours = {"float32": "#2ca02c", "float64": "#98df8a"}
+    dtype_colours = {"float32": "#8c6bb1", "float64": "#cbb8de"}
     for y, row in zip(y_positions, rows, strict=True):
         for k, dtype in enumerate(("float32", "float64")):
             g = by_row.get((row, dtype))
             if g is None or g.speedup is None:
                 continue
             pos = y - bar / 2 + k * bar
-            scaled = g.variants["loop"].scale != 1
-            ax.barh(pos, g.speedup, height=bar, color=dtype_colours[dtype],
-                    edgecolor="#444", linewidth=0.4, hatch="//" if scaled else None)
-            goal = None
-            if dtype == "float32":
-                goal = next((t.goal for t in TARGETS
-                             if t.metric == "speedup" and t.matches(g)), None)
-            _bar_label(ax, g.speedup, pos, goal, bar)
+            target = (next((t for t in TARGETS if t.metric == "speedup" and t.matches(g)),
+                           None) if dtype == "float32" else None)
+            _bar(ax, pos, g.speedup, g.spread("loop", "vectorized"), dtype_colours[dtype],
+                 bar, None if target is None else target.goal,
+                 None if target is None else target.met(g.speedup),
+                 hatch="//" if g.variants["loop"].scale != 1 else None)
             values.append(g.speedup)
     _log_axis(ax, values, floor=0.5)
-    ax.axvline(1.0, color="#d62728", linewidth=1.2, linestyle="--")
+    ax.axvline(1.0, color="#555", linewidth=1.2, linestyle="--")
     ax.set_title("loop → vectorized speedup\n(higher is better; log scale; hatched: loop "
                  "scaled from a subset)", fontsize=10)
     ax.grid(axis="x", which="both", alpha=0.25)
@@ -602,32 +1007,53 @@ def render_chart(data: dict[str, Any], path: Path) -> Path:
                Patch(color=dtype_colours["float32"], label="speedup float32"),
                Patch(color=dtype_colours["float64"], label="speedup float64"),
                Line2D([], [], color="black", linewidth=2.2, label="target (float32)"),
-               Line2D([], [], color="#d62728", linestyle="--", label="1× (parity)")]
-    fig.legend(handles=handles, loc="lower center", ncol=6, fontsize=9, frameon=False)
-    fig.suptitle(f"NumPy layers vs torch, CPU, {threads} thread(s) — medians", fontsize=12)
+               Patch(facecolor="white", edgecolor=MET, linewidth=2, label="target met"),
+               Patch(facecolor="white", edgecolor=NOT_MET, linewidth=2, label="target NOT met"),
+               Line2D([], [], color="#333", marker="|", linestyle="-",
+                      label="spread (IQRs → ratio)"),
+               Line2D([], [], color="#555", linestyle="--", label="1× (parity)")]
+    fig.legend(handles=handles, loc="lower center", ncol=9, fontsize=8.5, frameon=False)
+    fig.suptitle(chart_title(data), fontsize=12)
     fig.tight_layout(rect=(0, 0.04, 1, 0.97))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return fig
 
 
-def _bar_label(ax: Any, value: float, pos: float, goal: float | None, bar: float) -> None:
-    """The value at the bar's end and, if the bar has a target, a black tick at the goal;
-    the label moves past the tick when the two would overlap."""
-    x = value
+def _bar(ax: Any, pos: float, value: float, spread: tuple[float, float] | None,
+         colour: str, bar: float, goal: float | None, met: bool | None,
+         hatch: str | None = None) -> None:
+    """One bar with its spread; with a target, the goal tick and a green/red outline."""
+    edge = {True: MET, False: NOT_MET}.get(met, "#444") if met is not None else "#444"
+    ax.barh(pos, value, height=bar, color=colour, edgecolor=edge,
+            linewidth=2.0 if met is not None else 0.4, hatch=hatch)
+    if spread is not None:
+        low, high = spread
+        ax.errorbar(value, pos, xerr=[[max(value - low, 0.0)], [max(high - value, 0.0)]],
+                    fmt="none", ecolor="#333", elinewidth=0.9, capsize=2)
+    _bar_label(ax, value, pos, goal, bar, None if met is None else (MET if met else NOT_MET),
+               spread[1] if spread else value)
+
+
+def _bar_label(ax: Any, value: float, pos: float, goal: float | None, bar: float,
+               colour: str | None = None, right: float | None = None) -> None:
+    """The value past the bar's end (and its error bar) and, if the bar has a target, a
+    black tick at the goal; the label moves past the tick when the two would overlap."""
+    x = max(value, right or value)
     if goal is not None:
         ax.plot([goal, goal], [pos - bar / 2, pos + bar / 2], color="black", linewidth=2.2)
-        if value <= goal <= value * 1.6:
+        if x <= goal <= x * 1.6:
             x = goal
-    ax.text(x * 1.05, pos, fmt_ratio(value), va="center", fontsize=7)
+    text = fmt_ratio(value)
+    if colour is not None:
+        text += " met" if colour == MET else " NOT met"
+    ax.text(x * 1.05, pos, text, va="center", fontsize=7, color=colour or "black",
+            fontweight="bold" if colour == NOT_MET else "normal")
 
 
 def _log_axis(ax: Any, values: list[float], floor: float) -> None:
     ax.set_xscale("log")
     if values:
         low = min(min(values) / 1.6, floor)
-        high = max(max(values) * 2.2, 2.0)
+        high = max(max(values) * 3.0, 2.0)
         ax.set_xlim(low, high)
     else:
         ax.set_xlim(floor, 10)
@@ -647,18 +1073,16 @@ def write_report(
     data: dict[str, Any],
     out: Path,
     json_name: str = "benchmarks.json",
-    baseline: tuple[str, list[Entry], float] | None = None,
+    comparison: Comparison | None = None,
     chart: bool = True,
     problems: list[str] | None = None,
-) -> tuple[Path, list[Delta] | None]:
-    """Write ``report.md`` (and ``report.png``) into ``out``; return the Markdown path and
-    the baseline comparison."""
+) -> Path:
+    """Write ``report.md`` (and ``report.png``) into ``out``; return the Markdown path."""
     out.mkdir(parents=True, exist_ok=True)
     chart_name = None
     if chart:
         render_chart(data, out / "report.png")
         chart_name = "report.png"
-    text, deltas = render_markdown(data, chart_name, json_name, baseline, problems)
     path = out / "report.md"
-    path.write_text(text)
-    return path, deltas
+    path.write_text(render_markdown(data, chart_name, json_name, comparison, problems))
+    return path

@@ -23,7 +23,7 @@ def cases() -> list[BenchCase]:
             layer="batchnorm2d", step="fwd+bwd", size=f"n{N}-{HW}x{HW}-c{C}",
             label=f"N={N} {HW}x{HW} C={C} train", dtype=dtype, shape=(N, HW, HW, C),
             build=build, reference=batch_norm2d,
-            variants=("vectorized", "torch", "torch_cl"), sum_terms=N * HW * HW,
+            variants=("vectorized", "torch", "torch_cl", "peer"), sum_terms=N * HW * HW,
         )
         for dtype in DTYPES
     ]

@@ -21,7 +21,7 @@ def cases() -> list[BenchCase]:
         BenchCase(
             layer="linear", step="fwd+bwd", size=f"{N}x{IN}to{OUT}", label=f"{N}x{IN} -> {OUT}",
             dtype=dtype, shape=(N, IN), build=build, reference=linear,
-            variants=("vectorized", "torch"),
+            variants=("vectorized", "torch", "peer"),
             flops=lambda n: linear_flops(n, IN, OUT, "fwd+bwd"), unit="rows", sum_terms=N,
         )
         for dtype in DTYPES

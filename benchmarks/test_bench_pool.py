@@ -29,7 +29,7 @@ def cases() -> list[BenchCase]:
             layer=LAYER[mode], step="fwd+bwd", size=f"n{N}-{HW}x{HW}-c{C}-k{k}s{s}",
             label=f"N={N} {HW}x{HW} C={C} k{k} s{s}", dtype=dtype, shape=(N, HW, HW, C),
             build=builder(k, s, mode), reference=pool2d,
-            variants=("loop", "vectorized", "torch", "torch_cl"),
+            variants=("loop", "vectorized", "torch", "torch_cl", "peer"),
         )
         for dtype in DTYPES for mode in MODES for k, s in WINDOWS
     ]

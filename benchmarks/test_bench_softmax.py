@@ -27,7 +27,7 @@ def cases() -> list[BenchCase]:
         BenchCase(
             layer="softmax", step="bwd", size=f"{rows}x{cols}", label=f"{rows}x{cols}",
             dtype=dtype, shape=(rows, cols), build=build, reference=softmax,
-            variants=("loop", "vectorized", "torch"),
+            variants=("loop", "vectorized", "torch", "peer"),
             loop_keep=LOOP_ROWS if cols >= 1000 else None, unit="rows",
         )
         for dtype in DTYPES for rows, cols in SIZES
