@@ -234,7 +234,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"parity bench: --from-json {args.from_json}: no such file", file=sys.stderr)
         return 2
     out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        print(f"parity bench: --out {out}: cannot make the folder ({error})", file=sys.stderr)
+        return 2
     json_path = out / JSON_NAME
     problems: list[str] = []
     status = 0
@@ -324,6 +328,8 @@ def print_summary(data: dict, md_path: Path) -> None:
                       report.fmt_ratio(result.versus("torch")),
                       report.fmt_ratio(result.versus("peer")))
     console = Console()
+    if not console.is_terminal:  # a log or CI: no 80-column wrap of the targets table
+        console = Console(width=max(console.width, 140))
     console.print(table)
     console.print(f"report: {md_path}  (chart and JSON beside it)")
 
