@@ -1,6 +1,6 @@
-"""Registry entries for the spatial family: Conv2D, max/average Pool2D, GlobalAvgPool2D,
-Flatten. Images are NHWC; the torch references run the stock NCHW modules through
-``torch_ref.base.nhwc``.
+"""Registry entries for the spatial family: Conv2D, MaxPool2d, AvgPool2d, the seeds'
+Pool2D, AdaptiveAvgPool2d, AdaptiveMaxPool2d, GlobalAvgPool2D, Flatten. Images are NHWC;
+the torch references run the stock NCHW modules through ``torch_ref.base.nhwc``.
 
 Samples stay small (the loop paths and the finite-difference check run a Python loop per
 output position) but cover the edge cases: rectangular kernels and strides, strides that do
@@ -9,17 +9,35 @@ input, "same" (stride 1 and 2, odd and even kernels) and "valid" padding; for po
 (integer inputs, ReLU-like zeros, constant windows), overlapping windows, strides larger
 than the kernel (cells no window covers), and negative inputs next to padding (where 0
 padding instead of torch's −inf would win the max).
+
+Every torch option has samples: conv dilation (with stride, with "same"), groups (c_out a
+multiple of groups, depthwise), every padding_mode (with "same" too); pooling ceil_mode
+(a window added, a window that would start in the right padding dropped, the average's
+divisor clipped to the padded input), dilation, count_include_pad=False, divisor_override,
+return_indices; adaptive sizes that do not divide the input or exceed it, and None. Each
+layer has a zero-size batch (guard=False: every gradient is empty or exactly zero) and
+samples with NaN and ±inf inputs (gradcheck=False): the harness compares the positions and
+values of non-finite results exactly, so torch's NaN routing (a max window's gradient to its
+last NaN, a window of real −inf cells to its first real cell) is checked there. Conv's
+non-finite values sit in input channel 0 only, so that the weight gradient of the other
+channels stays finite and guarded.
 """
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numpy as np
 
 from numpy_impl.conv import Conv2D
-from numpy_impl.pooling import GlobalAvgPool2D, Pool2D
+from numpy_impl.pooling import (
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
+    AvgPool2d,
+    GlobalAvgPool2D,
+    MaxPool2d,
+    Pool2D,
+)
 from numpy_impl.reshape import Flatten
 from parity_tests import error_models
 from parity_tests.entry import (
@@ -30,10 +48,42 @@ from parity_tests.entry import (
     parametrized_layer_errors,
     zeros,
 )
-from parity_tests.samples import Sample, constant, integers, normal, relu_like
+from parity_tests.samples import InputMaker, Sample, constant, integers, normal, relu_like
 from torch_ref import conv as ref_conv
 from torch_ref import pooling as ref_pooling
 from torch_ref import reshape as ref_reshape
+
+
+# --------------------------------------------------------------------------- input makers
+def nonfinite(nan: float = 0.08, posinf: float = 0.05, neginf: float = 0.05,
+              channels: tuple[int, ...] | None = None) -> InputMaker:
+    """N(0, 1) with these fractions of NaN, +inf and −inf at random places (only in the
+    given channels, the last axis, when ``channels`` is set)."""
+
+    def make(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        x = rng.standard_normal(shape)
+        u = rng.random(shape)
+        if channels is not None:
+            outside = np.ones(shape[-1], dtype=bool)
+            outside[list(channels)] = False
+            u[..., outside] = 1.0
+        x[u < nan] = np.nan
+        x[(u >= nan) & (u < nan + posinf)] = np.inf
+        x[(u >= nan + posinf) & (u < nan + posinf + neginf)] = -np.inf
+        return x.astype(dtype)
+
+    return make
+
+
+def mostly_neginf(finite: float = 0.15) -> InputMaker:
+    """−inf everywhere but a fraction ``finite`` of N(0, 1) cells: many windows whose real
+    cells are all −inf, next to padding and in ceil-mode windows."""
+
+    def make(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        x = np.where(rng.random(shape) < finite, rng.standard_normal(shape), -np.inf)
+        return x.astype(dtype)
+
+    return make
 
 
 # --------------------------------------------------------------------------- conv2d
@@ -66,6 +116,66 @@ CONV_SAMPLES = (
     Sample("b2h6w6c4o8-k1-s2", (2, 6, 6, 4), conv(4, 8, 1, stride=2, bias=False),
            note="the projection shortcut; torch 2.13's oneDNN corrupts the heap in this "
            "backward, so the reference runs without oneDNN (torch_ref.base)"),
+)
+CONV_OPTION_SAMPLES = (
+    # dilation
+    Sample("b2h7w8c2o3-k3-d2", (2, 7, 8, 2), conv(2, 3, 3, dilation=2),
+           note="dilated 3x3: a 5x5 span"),
+    Sample("b2h9w10c2o2-k2x3-s2-p1-d2x3", (2, 9, 10, 2),
+           conv(2, 2, (2, 3), stride=2, padding=1, dilation=(2, 3)),
+           note="rectangular dilation with stride and padding"),
+    Sample("b2h6w7c2o2-k3x2-same-d2", (2, 6, 7, 2), conv(2, 2, (3, 2), padding="same",
+                                                         dilation=2),
+           note="'same' with dilation: d(k-1) = 4 and 2 padded in total"),
+    Sample("b2h5w6c2o2-k2-same-d3", (2, 5, 6, 2), conv(2, 2, 2, padding="same", dilation=3),
+           note="'same' with an odd total d(k-1) = 3: 1 before, 2 after (torch)"),
+    Sample("b2h7w7c2o2-k3-s2-same-d2", (2, 7, 7, 2), conv(2, 2, 3, stride=2, padding="same",
+                                                          dilation=2),
+           note="'same' with stride 2: the project's symmetric d(k-1)//2 = 2, explicit for "
+           "torch"),
+    # groups
+    Sample("b2h5w5c4o6-k3-g2", (2, 5, 5, 4), conv(4, 6, 3, groups=2),
+           note="2 groups of 2 input channels, 3 filters each"),
+    Sample("b2h6w6c3o3-k3-p1-depthwise", (2, 6, 6, 3), conv(3, 3, 3, padding=1, groups=3),
+           note="depthwise: groups == in_channels == out_channels"),
+    Sample("b2h5w6c4o8-k3x2-p1-g4-depthwise-x2", (2, 5, 6, 4),
+           conv(4, 8, (3, 2), padding=1, groups=4),
+           note="depthwise with a channel multiplier of 2"),
+    Sample("b2h8w8c4o4-k3-s2-d2-g2", (2, 8, 8, 4), conv(4, 4, 3, stride=2, dilation=2,
+                                                        groups=2),
+           note="groups with stride and dilation"),
+    # padding modes
+    Sample("b2h5w6c2o3-k3-p1-reflect", (2, 5, 6, 2), conv(2, 3, 3, padding=1,
+                                                          padding_mode="reflect")),
+    Sample("b2h3w4c2o2-k2-p2x3-reflect", (2, 3, 4, 2), conv(2, 2, 2, padding=(2, 3),
+                                                            padding_mode="reflect"),
+           note="the largest reflect padding torch allows: input size - 1"),
+    Sample("b2h5w5c2o2-k3x2-p2x1-replicate", (2, 5, 5, 2),
+           conv(2, 2, (3, 2), padding=(2, 1), padding_mode="replicate")),
+    Sample("b2h4w5c2o2-k3-p2x3-circular", (2, 4, 5, 2), conv(2, 2, 3, padding=(2, 3),
+                                                             padding_mode="circular"),
+           note="circular padding of up to 3 of 5 columns: cells copied into several "
+           "places accumulate their gradient"),
+    Sample("b2h4w3c2o2-k3-p4x3-circular-full-wrap", (2, 4, 3, 2),
+           conv(2, 2, 3, padding=(4, 3), padding_mode="circular"),
+           note="circular padding equal to the input size (torch's limit)"),
+    Sample("b2h5w6c2o2-k4x3-same-reflect", (2, 5, 6, 2), conv(2, 2, (4, 3), padding="same",
+                                                              padding_mode="reflect"),
+           note="'same' with reflect and an even kernel: 1 row reflected on top, 2 below"),
+    Sample("b2h6w7c4o4-k3-s2-p1-g2-circular", (2, 6, 7, 4),
+           conv(4, 4, 3, stride=2, padding=1, groups=2, padding_mode="circular")),
+    Sample("b2h5w5c3o2-k3-bias-torch-default", (2, 5, 5, 3),
+           conv(3, 2, 3, bias_init="torch_default"), note="bias drawn like torch's"),
+    # zero-size batch, non-finite input
+    Sample("b0h5w5c3o4-k3-p1-empty", (0, 5, 5, 3), conv(3, 4, 3, padding=1), guard=False,
+           note="a zero-size batch: every gradient is exactly zero or empty"),
+    Sample("nonfinite-b2h6w6c3o2-k3-p1", (2, 6, 6, 3), conv(3, 2, 3, padding=1),
+           make_input=nonfinite(0.06, 0.04, 0.04, channels=(0,)), gradcheck=False,
+           note="NaN and ±inf in channel 0: ±inf or NaN outputs where torch has them"),
+    Sample("nonfinite-b2h5w5c4o4-k3-p1-g2-reflect", (2, 5, 5, 4),
+           conv(4, 4, 3, padding=1, groups=2, padding_mode="reflect"),
+           make_input=nonfinite(0.06, 0.04, 0.04, channels=(0,)), gradcheck=False,
+           note="non-finite cells copied by reflect padding, one group affected"),
 )
 
 
@@ -137,28 +247,51 @@ CONV_ERRORS = parametrized_layer_errors(IMAGES) + window_errors() + impl_errors(
                 out_channels=4.0),
     _refused("init-unknown", r"name must be one of .*'xavier_uniform'.*got 'glorot'",
                 weight_init="glorot"),
+    _refused("groups-not-dividing-in-channels",
+             r"in_channels=3 must be divisible by groups=2", groups=2),
+    _refused("groups-not-dividing-out-channels",
+             r"out_channels=4 must be divisible by groups=3", in_channels=6, groups=3),
+    _refused("groups-zero", r"groups must be >= 1, got 0", groups=0),
+    _refused("groups-float", r"groups must be an int, got float", TypeError, groups=1.0),
+    _refused("dilation-zero", r"dilation must be >= 1, got 0", dilation=0),
+    _refused("dilation-negative-pair", r"dilation\[1\] must be >= 1, got -1",
+             dilation=(1, -1)),
+    _refused("padding-mode-unknown",
+             r"padding_mode must be one of 'zeros', 'reflect', 'replicate', 'circular', "
+             r"got 'mirror'", padding_mode="mirror"),
+    _refused("bias-tuple", r"bias must be a bool, got tuple", TypeError, bias=(2, 3)),
+    _refused("bias-init-unknown", r"bias_init must be one of 'zeros', 'torch_default'",
+             bias_init="uniform"),
+    ErrorInput("reflect-padding-too-large", "forward", ValueError,
+               r"padding \(5, 5\) on the height axis must be smaller than the input height 5 "
+               r"for padding_mode='reflect'", kwargs={"padding": 5, "padding_mode": "reflect"}),
+    ErrorInput("circular-padding-too-large", "forward", ValueError,
+               r"padding \(6, 6\) on the width axis must be at most the input width 5 for "
+               r"padding_mode='circular'",
+               kwargs={"padding": (0, 6), "padding_mode": "circular"}),
+    _too_large("dilated-kernel-larger-than-input", 3, IMAGES,
+               r"kernel_size \(3, 3\) with dilation \(3, 3\) spans \(7, 7\) and is larger "
+               r"than the padded input \(5, 5\)", dilation=3),
 )
 
 CONV = Entry(
     name="conv2d",
     layer=Conv2D,
     reference=ref_conv.conv2d,
-    samples=CONV_SAMPLES,
+    samples=CONV_SAMPLES + CONV_OPTION_SAMPLES,
     errors=CONV_ERRORS,
     error_kwargs={"in_channels": 3, "out_channels": 4, "kernel_size": 3},
     error_args=(IMAGES,),
     error_model=error_models.multilinear,
-    description="2-D cross-correlation, NHWC, weight (kh, kw, c_in, c_out); loop and im2col",
+    description="2-D cross-correlation, NHWC, weight (kh, kw, c_in/groups, c_out); dilation, "
+    "groups, padding modes; loop and im2col",
 )
 
 
 # --------------------------------------------------------------------------- pooling
-def pool(kernel: Any, stride: Any = None, padding: Any = 0) -> dict[str, Any]:
-    return {"kernel_size": kernel, "stride": stride, "padding": padding}
+def pool(kernel: Any, stride: Any = None, padding: Any = 0, **kwargs: Any) -> dict[str, Any]:
+    return {"kernel_size": kernel, "stride": stride, "padding": padding, **kwargs}
 
-
-max_pool2d = functools.partial(Pool2D, mode="max")
-avg_pool2d = functools.partial(Pool2D, mode="average")
 
 POOL_SAMPLES = (
     Sample("b2h6w6c3-k2", (2, 6, 6, 3), pool(2), note="stride defaults to the kernel"),
@@ -200,8 +333,120 @@ POOL_ERRORS = layer_errors(POOL_IMAGES) + window_errors() + impl_errors() + (
 )
 
 
+#: Both sliding-window pools: ceil mode, a zero-size batch, non-finite input.
+SHARED_POOL_SAMPLES = (
+    Sample("b2h6w8c2-k3-s2-ceil", (2, 6, 8, 2), pool(3, 2, ceil_mode=True),
+           note="ceil mode adds a window past the input on both axes (6: 3 not 2; 8: 4 not 3)"),
+    Sample("b2h5w5c2-k2-s2-p1-ceil-drops", (2, 5, 5, 2), pool(2, 2, 1, ceil_mode=True),
+           note="ceil mode would add a window starting in the right padding: torch drops "
+           "it (3 windows, not 4)"),
+    Sample("b2h6w6c2-k3-s2-p1-ceil", (2, 6, 6, 2), pool(3, 2, 1, ceil_mode=True),
+           note="the added window covers a real row, a padded row and one past the padding"),
+    Sample("b0h6w6c3-k2-empty", (0, 6, 6, 3), pool(2), guard=False,
+           note="a zero-size batch: the gradient is empty"),
+    Sample("nonfinite-b2h6w6c3-k2", (2, 6, 6, 3), pool(2), make_input=nonfinite(0.2),
+           gradcheck=False, note="NaN and ±inf, windows that tile the input; many windows "
+           "hold two NaNs"),
+    Sample("nonfinite-b2h7w6c2-k3-s2-p1-ceil", (2, 7, 6, 2), pool(3, 2, 1, ceil_mode=True),
+           make_input=nonfinite(), gradcheck=False,
+           note="NaN and ±inf, overlapping windows, padding and ceil mode"),
+)
+MAX_SAMPLES = (
+    Sample("b2h7w8c2-k3-s1-d2", (2, 7, 8, 2), pool(3, 1, dilation=2),
+           note="dilation with overlapping windows: the separable path"),
+    Sample("b2h8w8c2-k2-s2-d2", (2, 8, 8, 2), pool(2, 2, dilation=2),
+           note="dilation 2 with stride = kernel: windows overlap through their span"),
+    Sample("neg-b2h7w9c2-k3x2-s2x1-p1-d2x3", (2, 7, 9, 2),
+           pool((3, 2), (2, 1), 1, dilation=(2, 3)), make_input=normal(shift=-5.0),
+           note="rectangular dilation next to padding, negative inputs"),
+    Sample("b2h7w7c2-k2-s2-d2-ceil", (2, 7, 7, 2), pool(2, 2, dilation=2, ceil_mode=True),
+           note="dilation and ceil mode"),
+    Sample("nonfinite-b2h7w7c2-k2-s1-d2", (2, 7, 7, 2), pool(2, 1, dilation=2),
+           make_input=nonfinite(0.15), gradcheck=False,
+           note="a NaN window sends its gradient to its LAST NaN"),
+    Sample("neginf-b2h6w6c2-k2-s2-p1", (2, 6, 6, 2), pool(2, 2, 1),
+           make_input=mostly_neginf(), gradcheck=False,
+           note="windows of real -inf cells next to padding: the gradient goes to the first "
+           "real cell, not into the padding"),
+    Sample("neginf-b2h7w6c2-k3-s2-p1-ceil", (2, 7, 6, 2), pool(3, 2, 1, ceil_mode=True),
+           make_input=mostly_neginf(), gradcheck=False,
+           note="-inf windows in the separable path and in ceil windows"),
+)
+#: return_indices samples: (y, indices) forwards. Not in the registry yet: the dtype check
+#: wants every output in the case's float dtype (torch's indices are int64) and the forward
+#: check compares ``output`` only, so parity_tests/tests/test_spatial_signatures.py checks
+#: these against torch (values, indices, gradients, both paths) instead.
+MAX_INDEX_SAMPLES = (
+    Sample("b2h6w6c3-k2-indices", (2, 6, 6, 3), pool(2, return_indices=True),
+           note="return_indices: (y, torch's flat h*W + w indices)"),
+    Sample("b2h7w7c2-k3-s2-p1-d2-ceil-indices", (2, 7, 7, 2),
+           pool(3, 2, 1, dilation=2, ceil_mode=True, return_indices=True),
+           note="indices with padding, dilation and ceil mode (the separable path)"),
+    Sample("nonfinite-b2h7w7c2-k2-s1-d2-indices", (2, 7, 7, 2),
+           pool(2, 1, dilation=2, return_indices=True), make_input=nonfinite(0.15),
+           gradcheck=False, note="a NaN window's index is its LAST NaN"),
+    Sample("neginf-b2h7w6c2-k3-s2-p1-ceil-indices", (2, 7, 6, 2),
+           pool(3, 2, 1, ceil_mode=True, return_indices=True), make_input=mostly_neginf(),
+           gradcheck=False, note="-inf windows: the index of the first real cell"),
+)
+AVG_SAMPLES = (
+    Sample("int-b2h6w7c2-k3s1-p1", (2, 6, 7, 2), pool(3, 1, 1), make_input=integers(-3, 3),
+           note="integer inputs, padding counted"),
+    Sample("b2h5w6c2-k3-s1-p1-exclude-pad", (2, 5, 6, 2),
+           pool(3, 1, 1, count_include_pad=False), note="divide by the real cells only"),
+    Sample("b2h6w6c2-k3-s2-p1-ceil-exclude-pad", (2, 6, 6, 2),
+           pool(3, 2, 1, ceil_mode=True, count_include_pad=False)),
+    Sample("b2h7w6c2-k2x3-s2-p1-ceil-include-pad", (2, 7, 6, 2),
+           pool((2, 3), 2, 1, ceil_mode=True),
+           note="ceil window clipped to the padded input: the divisor is not kh*kw"),
+    Sample("b2h6w6c2-k3-s2-p1-divisor5", (2, 6, 6, 2), pool(3, 2, 1, divisor_override=5)),
+    Sample("b2h6w5c2-k2-ceil-divisor-neg3", (2, 6, 5, 2),
+           pool(2, ceil_mode=True, divisor_override=-3),
+           note="torch accepts any non-zero divisor, negative ones too"),
+)
+POOL_IMAGES = zeros(2, 4, 4, 3)
+POOL_ERRORS = layer_errors(POOL_IMAGES) + window_errors() + impl_errors() + (
+    _refused("padding-over-half-kernel",
+                r"padding \(2, 2\) must be at most half the kernel_size \(3, 3\)",
+                kernel_size=3, padding=2),
+    _refused("padding-over-half-kernel-width",
+                r"padding \(2, 2\) must be at most half the kernel_size \(4, 3\)",
+                kernel_size=(4, 3), padding=(2, 2)),
+    _refused("padding-string", r"padding must be an int or a pair of ints .*got str",
+                TypeError, padding="same"),
+)
+CEIL_ERRORS = (
+    _refused("ceil-mode-int", r"ceil_mode must be a bool, got int", TypeError, ceil_mode=1),
+)
+MAX_ERRORS = CEIL_ERRORS + (
+    _refused("dilation-zero", r"dilation must be >= 1, got 0", dilation=0),
+    _refused("dilation-negative-pair", r"dilation\[0\] must be >= 1, got -2",
+             dilation=(-2, 1)),
+    _refused("return-indices-string", r"return_indices must be a bool, got str", TypeError,
+             return_indices="yes"),
+    _refused("padding-over-half-kernel-dilated",
+             r"padding \(2, 2\) must be at most half the kernel_size \(3, 3\)",
+             kernel_size=3, padding=2, dilation=2),
+    ErrorInput("dilated-kernel-larger-than-input", "forward", ValueError,
+               r"kernel_size \(3, 3\) with dilation \(3, 3\) spans \(7, 7\) and is larger "
+               r"than the padded input \(4, 4\)", kwargs={"kernel_size": 3, "dilation": 3}),
+    ErrorInput("window-of-padding-only", "forward", ValueError,
+               r"a window on the height axis \(size 2\) holds no input cell, only padding",
+               kwargs={"kernel_size": (2, 1), "padding": (1, 0), "dilation": (3, 1)},
+               args=(zeros(2, 2, 4, 3),)),
+)
+AVG_ERRORS = CEIL_ERRORS + (
+    _refused("divisor-override-zero", r"divisor_override must not be 0", divisor_override=0),
+    _refused("divisor-override-float", r"divisor_override must be an int or None, got float",
+             TypeError, divisor_override=2.0),
+    _refused("count-include-pad-none", r"count_include_pad must be a bool, got NoneType",
+             TypeError, count_include_pad=None),
+)
+
+
 def pool_entry(name: str, layer: Any, samples: tuple[Sample, ...],
                extra_errors: tuple[ErrorInput, ...], description: str) -> Entry:
+    average = layer is AvgPool2d
     return Entry(
         name=name,
         layer=layer,
@@ -210,20 +455,121 @@ def pool_entry(name: str, layer: Any, samples: tuple[Sample, ...],
         errors=POOL_ERRORS + extra_errors,
         error_kwargs={"kernel_size": 2},
         error_args=(POOL_IMAGES,),
-        error_model=error_models.multilinear if name == "avg_pool2d" else None,
+        error_model=error_models.multilinear if average else None,
         description=description,
     )
 
 
 POOLS = (
-    pool_entry("max_pool2d", max_pool2d, POOL_SAMPLES + TIE_SAMPLES,
-               (_refused("mode-unknown", r"mode must be one of 'max', 'average', got 'min'",
-                            mode="min"),),
-               "max pooling, NHWC; -inf padding, gradient to the first maximum"),
-    pool_entry("avg_pool2d", avg_pool2d, POOL_SAMPLES
-               + (Sample("int-b2h6w7c2-k3s1-p1", (2, 6, 7, 2), pool(3, 1, 1),
-                         make_input=integers(-3, 3), note="integer inputs, padding counted"),),
-               (), "average pooling, NHWC, count_include_pad=True"),
+    pool_entry("max_pool2d", MaxPool2d,
+               POOL_SAMPLES + TIE_SAMPLES + SHARED_POOL_SAMPLES + MAX_SAMPLES, MAX_ERRORS,
+               "max pooling, NHWC; -inf padding, gradient to the first maximum (a NaN "
+               "window's last NaN); dilation, ceil mode"),
+    pool_entry("avg_pool2d", AvgPool2d, POOL_SAMPLES + SHARED_POOL_SAMPLES + AVG_SAMPLES,
+               AVG_ERRORS, "average pooling, NHWC; ceil mode, count_include_pad, "
+               "divisor_override"),
+)
+SEED_POOL = Entry(
+    name="pool2d",
+    layer=Pool2D,
+    reference=ref_pooling.pool2d,
+    samples=(
+        Sample("b2h6w6c3-k2-max", (2, 6, 6, 3), {**pool(2), "mode": "max"}),
+        Sample("neg-b2h6w6c2-k3s2-p1-max", (2, 6, 6, 2), {**pool(3, 2, 1), "mode": "max"},
+               make_input=normal(shift=-5.0)),
+        Sample("b2h6w7c2-k3s2-p1-average", (2, 6, 7, 2),
+               {**pool(3, 2, 1), "mode": "average"}),
+    ),
+    errors=(
+        _refused("mode-unknown", r"mode must be one of 'max', 'average', got 'min'",
+                 mode="min"),
+    ),
+    error_kwargs={"kernel_size": 2},
+    error_args=(POOL_IMAGES,),
+    description="the seeds' Pool2D(kernel_size, stride, padding, mode): MaxPool2d or "
+    "AvgPool2d underneath",
+)
+
+
+# --------------------------------------------------------------------------- adaptive
+def adaptive(output_size: Any, **kwargs: Any) -> dict[str, Any]:
+    return {"output_size": output_size, **kwargs}
+
+
+ADAPTIVE_SAMPLES = (
+    Sample("b2h6w6c3-out3", (2, 6, 6, 3), adaptive(3), note="output divides the input"),
+    Sample("b2h5w7c2-out3x2", (2, 5, 7, 2), adaptive((3, 2)),
+           note="sizes that do not divide: windows of 2 and 3 cells that overlap"),
+    Sample("b2h4w3c2-out6x5", (2, 4, 3, 2), adaptive((6, 5)),
+           note="output larger than the input: cells shared by several windows"),
+    Sample("b2h5w6c3-out1", (2, 5, 6, 3), adaptive(1), note="a global pool"),
+    Sample("b2h5w6c2-outNonex4", (2, 5, 6, 2), adaptive((None, 4)),
+           note="None keeps the height"),
+    Sample("b2h4w5c2-outNonexNone", (2, 4, 5, 2), adaptive((None, None)),
+           note="(None, None) is the identity, not a global pool"),
+    Sample("b0h5w5c3-out2-empty", (0, 5, 5, 3), adaptive(2), guard=False,
+           note="a zero-size batch"),
+    Sample("nonfinite-b2h6w7c2-out4x3", (2, 6, 7, 2), adaptive((4, 3)),
+           make_input=nonfinite(), gradcheck=False, note="NaN and ±inf inputs"),
+)
+ADAPTIVE_MAX_SAMPLES = (
+    Sample("ties-int-b2h6w7c2-out4x3", (2, 6, 7, 2), adaptive((4, 3)),
+           make_input=integers(0, 3), gradcheck=False,
+           note="ties in overlapping windows: the first maximum"),
+    Sample("nonfinite-b2h7w5c2-out3", (2, 7, 5, 2), adaptive(3), make_input=nonfinite(0.15),
+           gradcheck=False, note="a NaN window sends its gradient to its last NaN"),
+    Sample("neginf-b2h5w5c2-out3", (2, 5, 5, 2), adaptive(3), make_input=mostly_neginf(),
+           gradcheck=False, note="-inf windows: the first cell"),
+)
+#: return_indices samples, checked in test_spatial_signatures.py (see MAX_INDEX_SAMPLES).
+ADAPTIVE_MAX_INDEX_SAMPLES = (
+    Sample("b2h5w7c2-out3x2-indices", (2, 5, 7, 2), adaptive((3, 2), return_indices=True)),
+    Sample("nonfinite-b2h7w5c2-out3-indices", (2, 7, 5, 2),
+           adaptive(3, return_indices=True), make_input=nonfinite(0.15), gradcheck=False,
+           note="a NaN window's index is its last NaN"),
+)
+ADAPTIVE_IMAGES = zeros(2, 5, 5, 3)
+ADAPTIVE_ERRORS = layer_errors(ADAPTIVE_IMAGES) + impl_errors() + (
+    _refused("output-size-negative", r"output_size must be >= 1 \(or None\), got -1",
+             output_size=-1),
+    _refused("output-size-zero-in-pair",
+             r"output_size\[1\] must be >= 1 \(or None\), got 0; torch's forward accepts 0",
+             output_size=(2, 0)),
+    _refused("output-size-float", r"output_size must be an int or None, got float", TypeError,
+             output_size=2.0),
+    _refused("output-size-three-values", r"output_size must be an int or a pair .* got 3 "
+             r"values", output_size=(2, 2, 2)),
+    _refused("output-size-bool", r"output_size\[0\] must be an int or None, got bool",
+             TypeError, output_size=(True, 2)),
+    ErrorInput("x-3d", "forward", ValueError,
+               r"x must have 4 dimensions \(batch, height, width, channels\)",
+               args=(zeros(5, 5, 3),)),
+)
+
+
+def adaptive_entry(name: str, layer: Any, samples: tuple[Sample, ...],
+                   extra_errors: tuple[ErrorInput, ...], description: str) -> Entry:
+    return Entry(
+        name=name,
+        layer=layer,
+        reference=ref_pooling.adaptive_pool2d,
+        samples=samples,
+        errors=ADAPTIVE_ERRORS + extra_errors,
+        error_kwargs={"output_size": 2},
+        error_args=(ADAPTIVE_IMAGES,),
+        error_model=error_models.multilinear if layer is AdaptiveAvgPool2d else None,
+        description=description,
+    )
+
+
+ADAPTIVE = (
+    adaptive_entry("adaptive_avg_pool2d", AdaptiveAvgPool2d, ADAPTIVE_SAMPLES, (),
+                   "adaptive average pooling to (OH, OW), NHWC; None keeps an axis"),
+    adaptive_entry("adaptive_max_pool2d", AdaptiveMaxPool2d,
+                   ADAPTIVE_SAMPLES + ADAPTIVE_MAX_SAMPLES,
+                   (_refused("return-indices-int", r"return_indices must be a bool, got int",
+                             TypeError, return_indices=1),),
+                   "adaptive max pooling to (OH, OW), NHWC"),
 )
 
 
@@ -236,6 +582,9 @@ GLOBAL = Entry(
         Sample("b2h5w6c3", (2, 5, 6, 3)),
         Sample("b3h7w7c8", (3, 7, 7, 8)),
         Sample("b2h1w1c4", (2, 1, 1, 4), note="1x1 map: the identity, flattened"),
+        Sample("b0h4w4c3-empty", (0, 4, 4, 3), guard=False, note="a zero-size batch"),
+        Sample("nonfinite-b2h5w6c3", (2, 5, 6, 3), make_input=nonfinite(), gradcheck=False,
+               note="NaN and ±inf: the mean is NaN or ±inf where torch's is"),
     ),
     errors=layer_errors(IMAGES) + (
         ErrorInput("x-2d", "forward", ValueError,
@@ -259,6 +608,7 @@ FLATTEN = Entry(
         Sample("b2h3w4c5", (2, 3, 4, 5)),
         Sample("b1h1w1c1", (1, 1, 1, 1)),
         Sample("b3d7", (3, 7), note="already flat"),
+        Sample("nonfinite-b2h3w4c2", (2, 3, 4, 2), make_input=nonfinite(), gradcheck=False),
     ),
     errors=layer_errors(IMAGES) + (
         ErrorInput("x-1d", "forward", ValueError,
@@ -268,4 +618,4 @@ FLATTEN = Entry(
     description="(N, H, W, C) -> (N, H·W·C) in NHWC order",
 )
 
-ENTRIES = (CONV, *POOLS, GLOBAL, FLATTEN)
+ENTRIES = (CONV, *POOLS, SEED_POOL, *ADAPTIVE, GLOBAL, FLATTEN)

@@ -1,0 +1,249 @@
+"""The spatial layers take torch's arguments in torch's positional order.
+
+For each torch-named class (and the seeds' ``Pool2D`` order) ONE tuple of positional
+arguments builds both the NumPy layer and the stock torch module; their configs must agree
+option by option and, with the NumPy parameters copied in, their outputs (and max pooling's
+indices) too. The project's own arguments (``dtype``, ``rng``, ``impl``, ``weight_init``,
+``bias_init``) are keyword-only, so a torch call translated argument by argument can never
+land a value in the wrong parameter: ``Conv2D(4, 1, (2, 3), 2, 1, (2, 3))`` is the dilated
+convolution, as in torch.
+
+Also here, because the registry cannot hold them yet: max pooling's ``return_indices``
+samples against torch (the dtype check wants float outputs, the forward check compares
+``output`` only), and non-finite upstream gradients (the registry draws dy from N(0, 1)):
+a NaN in a max pool's dy reaches one cell, as in torch, not its whole window.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from numpy_impl.conv import Conv2D
+from numpy_impl.pooling import (
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
+    AvgPool2d,
+    MaxPool2d,
+    Pool2D,
+)
+from parity_tests.checks import compare_tensors
+from parity_tests.engine import build_case, run_numpy, run_torch
+from parity_tests.entries.spatial import (
+    ADAPTIVE,
+    ADAPTIVE_MAX_INDEX_SAMPLES,
+    MAX_INDEX_SAMPLES,
+    POOLS,
+)
+from parity_tests.registry import Case
+from torch_ref.base import nhwc, nhwc_without_onednn
+
+F64 = np.dtype(np.float64)
+MAX_POOL, AVG_POOL = POOLS
+ADAPTIVE_AVG, ADAPTIVE_MAX = ADAPTIVE
+
+
+def pair(value: Any) -> Any:
+    """torch keeps an int as given; the NumPy layers store (height, width) pairs."""
+    if isinstance(value, (tuple, list)):
+        return tuple(value)
+    if value is None or isinstance(value, str):
+        return value
+    return (value, value)
+
+
+def outputs_agree(layer: Any, module: nn.Module, shape: tuple[int, ...], conv: bool = False
+                  ) -> None:
+    """Forward both on the same float64 NHWC input; values (and indices) must agree."""
+    x = np.random.default_rng(0).standard_normal(shape)
+    ours = layer.forward(x)
+    call = nhwc_without_onednn(module) if conv else nhwc(module)
+    with torch.no_grad():
+        if isinstance(ours, tuple):
+            y, indices = module(torch.from_numpy(x).permute(0, 3, 1, 2))
+            theirs = (y.permute(0, 2, 3, 1).numpy(), indices.permute(0, 2, 3, 1).numpy())
+            np.testing.assert_array_equal(ours[1], theirs[1])
+            ours, theirs_y = ours[0], theirs[0]
+        else:
+            theirs_y = call(torch.from_numpy(x)).detach().numpy()
+    np.testing.assert_allclose(ours, theirs_y, rtol=1e-10, atol=1e-12)
+
+
+# --------------------------------------------------------------------------- Conv2D
+CONV_ARGS = [
+    (3, 4, 3),
+    (4, 1, (2, 3), 2, 1, (2, 3)),  # dilation in 6th place: once silently taken as bias
+    (4, 6, (2, 3), 2, 1, (2, 3), 2, False, "reflect"),
+    (4, 8, 3, 1, "same", 2, 4, True, "circular"),
+    (3, 3, (3, 2), (1, 2), (2, 1), 1, 3, True, "replicate"),
+    (2, 4, 2, 1, "valid", (2, 1), 2),
+]
+
+
+@pytest.mark.parametrize("args", CONV_ARGS, ids=str)
+def test_conv2d_positional_arguments_mean_what_they_mean_in_torch(args):
+    layer = Conv2D(*args, dtype=np.float64, rng=0, impl="loop")
+    module = nn.Conv2d(*args).double()
+    config = layer.config()
+    for name in ("in_channels", "out_channels", "groups", "padding_mode"):
+        assert config[name] == getattr(module, name), name
+    for name in ("kernel_size", "stride", "padding", "dilation"):
+        assert config[name] == pair(getattr(module, name)), name
+    assert config["bias"] is (module.bias is not None)
+    assert layer.params["weight"].shape == tuple(module.weight.permute(2, 3, 1, 0).shape)
+    with torch.no_grad():
+        module.weight.copy_(torch.from_numpy(layer.params["weight"]).permute(3, 2, 0, 1))
+        if module.bias is not None:
+            layer.params["bias"][...] = np.arange(module.out_channels) * 0.1
+            module.bias.copy_(torch.from_numpy(layer.params["bias"]))
+    outputs_agree(layer, module, (2, 7, 8, args[0]), conv=True)
+
+
+def test_conv2d_the_dilation_no_longer_lands_in_bias():
+    layer = Conv2D(4, 1, (2, 3), 2, 1, (2, 3))
+    assert layer.dilation == (2, 3) and layer.use_bias is True
+
+
+@pytest.mark.parametrize("call", [
+    lambda: Conv2D(3, 4, 3, 1, 0, 1, 1, True, "zeros", "kaiming_uniform"),
+    lambda: MaxPool2d(2, 2, 0, 1, False, False, "loop"),
+    lambda: AvgPool2d(2, 2, 0, False, True, None, "loop"),
+    lambda: Pool2D(2, 2, 0, "max", "loop"),
+    lambda: AdaptiveMaxPool2d(2, False, "loop"),
+], ids=["conv2d", "max", "avg", "pool2d", "adaptive-max"])
+def test_the_projects_own_arguments_are_keyword_only(call):
+    with pytest.raises(TypeError, match="positional argument"):
+        call()
+
+
+# --------------------------------------------------------------------------- pooling
+MAX_ARGS = [(3,), (3, 2, 1, 2, True, True), ((2, 3), (1, 2), (1, 0), (2, 1), False, True),
+            (2, None, 1, 1, True)]
+
+
+@pytest.mark.parametrize("args", MAX_ARGS, ids=str)
+def test_max_pool2d_positional_arguments_match_torch(args):
+    layer, module = MaxPool2d(*args, impl="loop"), nn.MaxPool2d(*args)
+    config = layer.config()
+    for name in ("kernel_size", "stride", "padding", "dilation"):
+        assert config[name] == pair(getattr(module, name)), name
+    for name in ("return_indices", "ceil_mode"):
+        assert config[name] == getattr(module, name), name
+    outputs_agree(layer, module, (2, 7, 8, 3))
+
+
+AVG_ARGS = [(3,), (3, 2, 1, True, False), (2, None, 1, True, True, 3), ((3, 2), (2, 1), (1, 0))]
+
+
+@pytest.mark.parametrize("args", AVG_ARGS, ids=str)
+def test_avg_pool2d_positional_arguments_match_torch(args):
+    layer, module = AvgPool2d(*args, impl="loop"), nn.AvgPool2d(*args)
+    config = layer.config()
+    for name in ("kernel_size", "stride", "padding"):
+        assert config[name] == pair(getattr(module, name)), name
+    for name in ("ceil_mode", "count_include_pad", "divisor_override"):
+        assert config[name] == getattr(module, name), name
+    outputs_agree(layer, module, (2, 7, 8, 3))
+
+
+ADAPTIVE_ARGS = [
+    (AdaptiveAvgPool2d, nn.AdaptiveAvgPool2d, (4,)),
+    (AdaptiveAvgPool2d, nn.AdaptiveAvgPool2d, ((None, 3),)),
+    (AdaptiveAvgPool2d, nn.AdaptiveAvgPool2d, ((None, None),)),
+    (AdaptiveMaxPool2d, nn.AdaptiveMaxPool2d, ((3, None), True)),
+    (AdaptiveMaxPool2d, nn.AdaptiveMaxPool2d, ((9, 2),)),
+]
+
+
+@pytest.mark.parametrize(("ours", "theirs", "args"), ADAPTIVE_ARGS,
+                         ids=lambda value: getattr(value, "__name__", str(value)))
+def test_adaptive_pool2d_positional_arguments_match_torch(ours, theirs, args):
+    layer, module = ours(*args, impl="loop"), theirs(*args)
+    config = layer.config()
+    assert config["output_size"] == pair(module.output_size)
+    if "return_indices" in config:
+        assert config["return_indices"] == module.return_indices
+    outputs_agree(layer, module, (2, 7, 8, 3))
+
+
+def test_adaptive_none_none_is_the_identity():
+    x = np.random.default_rng(1).standard_normal((2, 5, 7, 3))
+    for impl in ("loop", "vectorized"):
+        np.testing.assert_array_equal(AdaptiveAvgPool2d((None, None), impl=impl).forward(x), x)
+
+
+SEED_POOL_ARGS = [((2, 2, 0, "max"), nn.MaxPool2d), ((3, 2, 1, "average"), nn.AvgPool2d),
+                  ((3, None, 1, "max"), nn.MaxPool2d), (((2, 3), (1, 2)), nn.MaxPool2d)]
+
+
+@pytest.mark.parametrize(("args", "theirs"), SEED_POOL_ARGS, ids=str)
+def test_pool2d_keeps_the_seeds_positional_order(args, theirs):
+    layer, module = Pool2D(*args, impl="loop"), theirs(*args[:3])
+    config = layer.config()
+    for name in ("kernel_size", "stride", "padding"):
+        assert config[name] == pair(getattr(module, name)), name
+    assert config["mode"] == (args[3] if len(args) > 3 else "max")
+    outputs_agree(layer, module, (2, 7, 8, 3))
+
+
+# --------------------------------------------------------------------------- indices, dy
+def index_cases() -> list[Case]:
+    return [Case(entry, sample, np.dtype(dtype), impl)
+            for entry, samples in ((MAX_POOL, MAX_INDEX_SAMPLES),
+                                   (ADAPTIVE_MAX, ADAPTIVE_MAX_INDEX_SAMPLES))
+            for sample in samples for dtype in entry.dtypes for impl in entry.impls]
+
+
+@pytest.mark.parametrize("case", index_cases(), ids=lambda case: case.id)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_return_indices_match_torch(case, seed):
+    """(y, indices) and the input gradient against torch: indices exactly, int64."""
+    built = build_case(case, seed)
+    reference = case.entry.reference(built.layer)
+    ours = run_numpy(built)
+    theirs = run_torch(built, reference, ours.upstream)
+    assert ours.error is None and theirs.error is None, (ours.error, theirs.error)
+    assert ours.tensors["output[1]"].dtype == np.int64
+    np.testing.assert_array_equal(ours.tensors["output[1]"], theirs.tensors["output[1]"])
+    failures = [c for c in compare_tensors(ours.tensors, theirs.tensors, case, "torch")
+                if not c.ok]
+    assert not failures, "\n".join(c.describe() for c in failures)
+
+
+NONFINITE_DY = [(MAX_POOL, {"kernel_size": 3, "stride": 1, "padding": 1}),
+                (MAX_POOL, {"kernel_size": 2}),
+                (MAX_POOL, {"kernel_size": 3, "stride": 2, "dilation": 2, "ceil_mode": True}),
+                (AVG_POOL, {"kernel_size": 3, "stride": 2, "padding": 1}),
+                (ADAPTIVE_MAX, {"output_size": (3, 4)}),
+                (ADAPTIVE_AVG, {"output_size": (3, 4)})]
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+@pytest.mark.parametrize("impl", ["loop", "vectorized"])
+@pytest.mark.parametrize(("entry", "kwargs"), NONFINITE_DY,
+                         ids=lambda value: getattr(value, "name", str(value)))
+def test_a_non_finite_upstream_gradient_goes_where_torch_sends_it(entry, kwargs, impl, bad):
+    """One NaN (or inf) in dy: max pooling sends it to the one picked cell (0·NaN must not
+    reach the rest of the window); average pooling to every cell of the window."""
+    rng = np.random.default_rng(3)
+    built = build_case(Case(entry, entry.samples[0], F64, impl), 0)
+    built.layer = entry.build(kwargs, F64, rng, impl)
+    built.x = rng.standard_normal((2, 7, 7, 2))
+    y = built.layer.forward(built.x)
+    dy = rng.standard_normal(y.shape)
+    dy[0, 1, 1, 0] = bad
+    dy[1, -1, 0, 1] = -bad
+    ours = run_numpy(built, upstream=dy)
+    theirs = run_torch(built, entry.reference(built.layer), dy)
+    assert ours.error is None and theirs.error is None, (ours.error, theirs.error)
+    dx, expected = ours.tensors["input_grad"], theirs.tensors["input_grad"]
+    np.testing.assert_array_equal(np.isnan(dx), np.isnan(expected))
+    np.testing.assert_array_equal(np.isinf(dx), np.isinf(expected))
+    finite = np.isfinite(expected)
+    np.testing.assert_allclose(dx[finite], expected[finite], rtol=1e-10, atol=1e-12)
+    if entry in (MAX_POOL, ADAPTIVE_MAX):
+        assert np.count_nonzero(~np.isfinite(dx)) <= 2  # one cell per non-finite dy entry
