@@ -262,8 +262,9 @@ class Conv2D(TwoPathLayer):
             for col in range(out_hw[1]):
                 rows, cols = self._window(row, col)
                 window = xp[:, rows, cols, :]  # (N, kh, kw, C_in)
-                window = window.reshape(*window.shape[:3], groups, -1)
-                y[:, row, col, :] = np.einsum("bijgc,ijcgo->bgo", window, weight).reshape(n, -1)
+                window = window.reshape(*window.shape[:3], groups, self.in_channels // groups)
+                y[:, row, col, :] = np.einsum("bijgc,ijcgo->bgo", window, weight).reshape(
+                    n, self.out_channels)
         return y
 
     def _forward_vectorized(
@@ -284,7 +285,7 @@ class Conv2D(TwoPathLayer):
             rows = window_slice(i * dh, out_hw[0], sh)
             for j in range(kw):
                 cols[:, i, j] = xg[:, :, :, rows, window_slice(j * dw, out_hw[1], sw)]
-        cols = cols.reshape(groups, kh * kw * c_in // groups, -1)  # Xᵀ per group
+        cols = cols.reshape(groups, kh * kw * c_in // groups, n * out_hw[0] * out_hw[1])  # Xᵀ
         weight = self._params["weight"].reshape(cols.shape[1], groups, -1)
         if groups == 1:
             y = cols[0].T @ weight[:, 0]
@@ -305,12 +306,12 @@ class Conv2D(TwoPathLayer):
             for row in range(out_hw[0]):
                 for col in range(out_hw[1]):
                     rows, cols = self._window(row, col)
-                    g = dy[:, row, col, :].reshape(n, groups, -1)
+                    g = dy[:, row, col, :].reshape(n, groups, self.out_channels // groups)
                     window = xp[:, rows, cols, :]
-                    window = window.reshape(*window.shape[:3], groups, -1)
+                    window = window.reshape(*window.shape[:3], groups, self.in_channels // groups)
                     dw += np.einsum("bgo,bijgc->ijcgo", g, window)
                     dxp[:, rows, cols, :] += np.einsum(
-                        "bgo,ijcgo->bijgc", g, weight).reshape(window.shape[:3] + (-1,))
+                        "bgo,ijcgo->bijgc", g, weight).reshape(*window.shape[:3], self.in_channels)
         self._grads["weight"] = dw.reshape(self._params["weight"].shape)
         if self.use_bias:
             self._grads["bias"] = dy.sum(axis=(0, 1, 2))
@@ -321,7 +322,7 @@ class Conv2D(TwoPathLayer):
         (kh, kw), (sh, sw), (dh, dw) = self.kernel_size, self.stride, self.dilation
         groups, weight = self.groups, self._params["weight"]
         w3 = weight.reshape(cols.shape[1], groups, -1)  # (kh·kw·C_in/G, G, C_out/G)
-        g = dy.reshape(-1, self.out_channels)  # (N·OH·OW, C_out)
+        g = dy.reshape(dy.shape[0] * oh * ow, self.out_channels)  # (N·OH·OW, C_out)
         with np.errstate(invalid="ignore"):  # inf input: dW sums inf·g of both signs
             if groups == 1:
                 self._grads["weight"] = (cols[0] @ g).reshape(weight.shape)

@@ -348,7 +348,7 @@ class _SlidingPool2d(TwoPathLayer):
                 cols = self._real_cells(1, col, w)
                 window = x[:, rows, cols, :]
                 if self.mode == "max":
-                    flat = window.reshape(n, -1, channels)
+                    flat = window.reshape(n, window.shape[1] * window.shape[2], channels)
                     best = torch_argmax(flat)  # (N, C) cell index in the window
                     y[:, row, col, :] = np.take_along_axis(flat, best[:, None, :], axis=1)[:, 0]
                     width = window.shape[2]
@@ -674,14 +674,15 @@ class _AdaptivePool2d(TwoPathLayer):
                 left, right = col_starts[col], col_ends[col]
                 window = x[:, top:bottom, left:right, :]
                 if picked is not None:
-                    flat = window.reshape(n, -1, channels)
+                    flat = window.reshape(n, window.shape[1] * window.shape[2], channels)
                     best = torch_argmax(flat)
                     y[:, row, col, :] = np.take_along_axis(flat, best[:, None, :], axis=1)[:, 0]
                     width = right - left
                     picked[:, row, col, :] = (top + best // width) * w + left + best % width
                 else:
                     with np.errstate(invalid="ignore"):  # inf − inf: NaN, as in torch
-                        y[:, row, col, :] = window.sum(axis=(1, 2)) / window[0, :, :, 0].size
+                        y[:, row, col, :] = (window.sum(axis=(1, 2))
+                                          / ((bottom - top) * (right - left)))
         return y, picked
 
     def _backward_loop(self, cache: Any, dy: np.ndarray) -> np.ndarray:
