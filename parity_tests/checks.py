@@ -243,7 +243,8 @@ def _parity_check(name: str, wanted: Callable[[str], bool], stage: str
     return run
 
 
-check_forward = _parity_check("forward", lambda t: t == "output", "forward")
+check_forward = _parity_check("forward", lambda t: t == "output" or t.startswith("output["),
+                              "forward")
 check_input_grad = _parity_check("input-grad", lambda t: t == "input_grad", "backward")
 check_param_grads = _parity_check("param-grads", lambda t: t.startswith("grad["), "backward")
 check_buffers = _parity_check("buffers", lambda t: t.startswith("buffer["), "backward")
@@ -274,7 +275,10 @@ def check_dtype(case: Case, seed: int, cache: RunCache | None = None) -> CheckRe
     tensors = {**both.numpy.tensors, **{f"param[{n}]": p for n, p in layer.params.items()}}
     for name, array in tensors.items():
         dtype = getattr(array, "dtype", None)
-        problem = "" if dtype == case.dtype else f"dtype {dtype}, expected {case.dtype}"
+        # A second output such as max pooling's indices has torch's dtype (int64), not x's.
+        wanted = (both.torch.tensors[name].dtype
+                  if name.startswith("output[") and name in both.torch.tensors else case.dtype)
+        problem = "" if dtype == wanted else f"dtype {dtype}, expected {wanted}"
         result.comparisons.append(finding(name, problem, f"dtype {case.dtype}"))
     if (both.built.is_loss and np.ndim(both.numpy.tensors["output"]) == 0
             and both.numpy.output_type is not float):

@@ -372,10 +372,8 @@ MAX_SAMPLES = (
            make_input=mostly_neginf(), gradcheck=False,
            note="-inf windows in the separable path and in ceil windows"),
 )
-#: return_indices samples: (y, indices) forwards. Not in the registry yet: the dtype check
-#: wants every output in the case's float dtype (torch's indices are int64) and the forward
-#: check compares ``output`` only, so parity_tests/tests/test_spatial_signatures.py checks
-#: these against torch (values, indices, gradients, both paths) instead.
+#: return_indices samples: (y, indices) forwards; the forward check compares the indices
+#: (``output[1]``, int64 like torch's) exactly, the gradients flow through y.
 MAX_INDEX_SAMPLES = (
     Sample("b2h6w6c3-k2-indices", (2, 6, 6, 3), pool(2, return_indices=True),
            note="return_indices: (y, torch's flat h*W + w indices)"),
@@ -462,7 +460,8 @@ def pool_entry(name: str, layer: Any, samples: tuple[Sample, ...],
 
 POOLS = (
     pool_entry("max_pool2d", MaxPool2d,
-               POOL_SAMPLES + TIE_SAMPLES + SHARED_POOL_SAMPLES + MAX_SAMPLES, MAX_ERRORS,
+               POOL_SAMPLES + TIE_SAMPLES + SHARED_POOL_SAMPLES + MAX_SAMPLES
+               + MAX_INDEX_SAMPLES, MAX_ERRORS,
                "max pooling, NHWC; -inf padding, gradient to the first maximum (a NaN "
                "window's last NaN); dilation, ceil mode"),
     pool_entry("avg_pool2d", AvgPool2d, POOL_SAMPLES + SHARED_POOL_SAMPLES + AVG_SAMPLES,
@@ -521,7 +520,7 @@ ADAPTIVE_MAX_SAMPLES = (
     Sample("neginf-b2h5w5c2-out3", (2, 5, 5, 2), adaptive(3), make_input=mostly_neginf(),
            gradcheck=False, note="-inf windows: the first cell"),
 )
-#: return_indices samples, checked in test_spatial_signatures.py (see MAX_INDEX_SAMPLES).
+#: return_indices samples (see MAX_INDEX_SAMPLES).
 ADAPTIVE_MAX_INDEX_SAMPLES = (
     Sample("b2h5w7c2-out3x2-indices", (2, 5, 7, 2), adaptive((3, 2), return_indices=True)),
     Sample("nonfinite-b2h7w5c2-out3-indices", (2, 7, 5, 2),
@@ -566,7 +565,7 @@ ADAPTIVE = (
     adaptive_entry("adaptive_avg_pool2d", AdaptiveAvgPool2d, ADAPTIVE_SAMPLES, (),
                    "adaptive average pooling to (OH, OW), NHWC; None keeps an axis"),
     adaptive_entry("adaptive_max_pool2d", AdaptiveMaxPool2d,
-                   ADAPTIVE_SAMPLES + ADAPTIVE_MAX_SAMPLES,
+                   ADAPTIVE_SAMPLES + ADAPTIVE_MAX_SAMPLES + ADAPTIVE_MAX_INDEX_SAMPLES,
                    (_refused("return-indices-int", r"return_indices must be a bool, got int",
                              TypeError, return_indices=1),),
                    "adaptive max pooling to (OH, OW), NHWC"),

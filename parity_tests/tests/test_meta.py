@@ -336,3 +336,17 @@ def test_a_cache_kept_from_the_first_forward_is_caught(monkeypatch):
     result = run("cache-freshness", "linear", "b32i64o16")
     assert "grad[weight]" in failing(result)
     assert result.get("grad[weight]").expected_name == "a fresh layer"
+
+
+def test_wrong_max_pool_indices_fail_forward(monkeypatch):
+    from numpy_impl import pooling
+
+    original = pooling.MaxPool2d.forward
+
+    def shifted(self: pooling.MaxPool2d, x: np.ndarray) -> object:
+        y, indices = original(self, x)
+        return y, indices + 1  # the bug: off by one column
+
+    monkeypatch.setattr(pooling.MaxPool2d, "forward", shifted)
+    result = run("forward", "max_pool2d", "b2h6w6c3-k2-indices", F32, "vectorized")
+    assert failing(result) == {"output[1]"}
