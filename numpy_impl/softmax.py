@@ -1,4 +1,10 @@
-"""Softmax and LogSoftmax over the last axis, and the stable helpers the losses share."""
+"""Softmax and LogSoftmax over any axis ``dim``, and the stable helpers the losses share.
+
+Like torch's ``nn.Softmax(dim)`` / ``nn.LogSoftmax(dim)``, any input is accepted: 0-d (one
+element: softmax 1, log-softmax 0, gradient 0), 1-D, zero-size, any ``dim`` in
+[−ndim, ndim). Non-finite logits give torch's values: −inf is an exact zero probability,
++inf or NaN in a slice makes the whole slice NaN (torch's e^(x − max) is NaN there too).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,14 @@ from typing import Any
 import numpy as np
 
 from numpy_impl.base import Layer, TwoPathLayer
-from numpy_impl.validation import check_min_rank
+from numpy_impl.validation import check_axis, check_int
+
+
+def _shifted(x: np.ndarray) -> np.ndarray:
+    """x − max x over the last axis. Non-finite logits follow IEEE as in torch (+inf − inf
+    is NaN, a float32 −3e38 − 3e38 overflows to −inf), without a warning."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return x - np.max(x, axis=-1, keepdims=True, initial=-np.inf)
 
 
 def stable_log_softmax(x: np.ndarray) -> np.ndarray:
@@ -15,14 +28,16 @@ def stable_log_softmax(x: np.ndarray) -> np.ndarray:
 
     The shift makes every exponent ≤ 0, so nothing overflows even for logits of ±1e4.
     """
-    shifted = x - np.max(x, axis=-1, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+    shifted = _shifted(x)
+    with np.errstate(divide="ignore", invalid="ignore"):  # log 0 of an empty or NaN slice
+        return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
 
 
 def stable_softmax(x: np.ndarray) -> np.ndarray:
     """softmax(x) = e^(x − m) / Σ e^(x − m) with m = max x over the last axis."""
-    exps = np.exp(x - np.max(x, axis=-1, keepdims=True))
-    return exps / np.sum(exps, axis=-1, keepdims=True)
+    exps = np.exp(_shifted(x))
+    with np.errstate(invalid="ignore"):  # 0/0 and NaN/NaN of a NaN slice
+        return exps / np.sum(exps, axis=-1, keepdims=True)
 
 
 def row_dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -34,45 +49,71 @@ def row_dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", a, b)
 
 
-def check_logits(where: str, x: np.ndarray) -> None:
-    check_min_rank(where, "x", x, 2, "(batch, ..., classes)")
-    if x.shape[-1] == 0:
-        raise ValueError(f"{where}: x must have at least one class on its last axis, got {x.shape}")
+def check_dim(where: str, dim: object) -> int:
+    """``dim`` of Softmax/LogSoftmax: an int (torch's implicit ``dim=None`` is deprecated)."""
+    if dim is None:
+        raise TypeError(f"{where}: dim must be an int, got None (torch's implicit choice of "
+                        f"dim is deprecated; name the axis, e.g. dim=-1)")
+    return check_int(where, "dim", dim)
+
+
+def to_last(x: np.ndarray, axis: int) -> np.ndarray:
+    """``x`` with ``axis`` moved last (a view); a 0-d array becomes shape (1,)."""
+    return np.moveaxis(x.reshape(x.shape or (1,)), axis, -1)
+
+
+def as_rows(a: np.ndarray) -> np.ndarray:
+    """``a`` as (rows, C) with C its last axis (zero-size arrays included)."""
+    return a.reshape(int(np.prod(a.shape[:-1])), a.shape[-1])
+
+
+def from_last(moved: np.ndarray, axis: int, shape: tuple[int, ...]) -> np.ndarray:
+    """The inverse of :func:`to_last` for an array of the original ``shape``."""
+    return np.moveaxis(moved, -1, axis).reshape(shape)
 
 
 class Softmax(TwoPathLayer):
-    """s = softmax(x) over the last axis.
+    """s = softmax(x) over axis ``dim`` (default the last, torch's ``nn.Softmax(dim)``).
 
-    Backward, for each row:  dx = J dy  with the Jacobian  J = diag(s) − s sᵀ.
+    Backward, for each slice along ``dim``:  dx = J dy  with the Jacobian  J = diag(s) − s sᵀ.
 
     - ``impl="loop"`` builds J row by row (the seeds' textbook form, O(C²) per row);
     - ``impl="vectorized"`` uses  J dy = s ⊙ (dy − ⟨s, dy⟩)  (O(C) per row): the row dots
       ⟨s, dy⟩ come from :func:`row_dots` (no s ⊙ dy temporary), then dx = dy − ⟨s, dy⟩ and
       dx ⊙= s in place. Large inputs go through in blocks of rows of ~64 K elements, so
       the second and third passes read s and dy from cache instead of memory.
+
+    Both paths work on rows: ``dim`` is moved to the last axis (a view) and back.
     """
 
     #: Elements per row block of the vectorized backward (256 KB per float32 array, L2-sized).
     BLOCK_ELEMENTS = 1 << 16
 
-    def __init__(self, impl: str = "vectorized") -> None:
+    def __init__(self, dim: int = -1, *, impl: str = "vectorized") -> None:
         super().__init__(impl)
+        self.dim = check_dim(self.where, dim)
 
     def config(self) -> dict[str, Any]:
-        return {"impl": self.impl}
+        return {"dim": self.dim, "impl": self.impl}
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = self._check_input(x)
-        check_logits(f"{self.where}.forward", x)
-        s = stable_softmax(x)
-        return self._remember_output(s, s)
+        axis = check_axis(f"{self.where}.forward", "dim", self.dim, x)
+        s = np.asarray(stable_softmax(to_last(x, axis)))
+        return self._remember_output(from_last(s, axis, x.shape), (s, axis))
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        s, axis = self._take_cache(dy)
+        rows_dy = to_last(dy, axis)
+        path = self._backward_loop if self.impl == "loop" else self._backward_vectorized
+        return from_last(path(s, rows_dy), axis, dy.shape)
 
     @classmethod
     def _backward_vectorized(cls, s: np.ndarray, dy: np.ndarray) -> np.ndarray:
-        rows_s = s.reshape(-1, s.shape[-1])
+        rows_s = as_rows(s)
         rows_dy = dy.reshape(rows_s.shape)
         dx = np.empty(rows_s.shape, dtype=dy.dtype)
-        step = max(1, cls.BLOCK_ELEMENTS // rows_s.shape[1])
+        step = max(1, cls.BLOCK_ELEMENTS // max(1, rows_s.shape[1]))
         for start in range(0, rows_s.shape[0], step):
             block = slice(start, start + step)
             s_b, dx_b = rows_s[block], dx[block]
@@ -83,7 +124,7 @@ class Softmax(TwoPathLayer):
 
     @staticmethod
     def _backward_loop(s: np.ndarray, dy: np.ndarray) -> np.ndarray:
-        rows_s = s.reshape(-1, s.shape[-1])
+        rows_s = as_rows(s)
         rows_dy = dy.reshape(rows_s.shape)
         dx = np.empty_like(rows_dy)
         for i in range(rows_s.shape[0]):
@@ -93,14 +134,24 @@ class Softmax(TwoPathLayer):
 
 
 class LogSoftmax(Layer):
-    """y = log softmax(x) over the last axis;  dx = dy − softmax(x) · Σ dy  (row-wise)."""
+    """y = log softmax(x) over axis ``dim`` (default the last, torch's ``nn.LogSoftmax``);
+    dx = dy − softmax(x) · Σ dy  (sums along ``dim``)."""
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = check_dim(self.where, dim)
+
+    def config(self) -> dict[str, Any]:
+        return {"dim": self.dim}
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = self._check_input(x)
-        check_logits(f"{self.where}.forward", x)
-        y = stable_log_softmax(x)
-        return self._remember_output(y, y)
+        axis = check_axis(f"{self.where}.forward", "dim", self.dim, x)
+        y = np.asarray(stable_log_softmax(to_last(x, axis)))
+        return self._remember_output(from_last(y, axis, x.shape), (y, axis))
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
-        y = self._take_cache(dy)
-        return dy - np.exp(y) * np.sum(dy, axis=-1, keepdims=True)
+        y, axis = self._take_cache(dy)
+        rows_dy = to_last(dy, axis)
+        dx = rows_dy - np.exp(y) * np.sum(rows_dy, axis=-1, keepdims=True)
+        return from_last(dx, axis, dy.shape)

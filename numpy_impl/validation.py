@@ -20,13 +20,35 @@ def _describe(value: object) -> str:
     return f"{type(value).__name__}"
 
 
-def check_float_array(where: str, name: str, value: object) -> np.ndarray:
-    """Return ``value`` if it is a float32/float64 ndarray, else raise ``TypeError``."""
-    if not isinstance(value, np.ndarray):
+def check_plain_array(where: str, name: str, value: object, kind: str) -> np.ndarray:
+    """Return ``value`` if it is a plain ``numpy.ndarray``, else raise ``TypeError``.
+
+    Array subclasses are refused, not converted: their operators change the arithmetic
+    (``np.matrix`` multiplies as matrices and keeps two axes, so ``diff * diff`` is a matrix
+    product; a masked array skips its masked entries in sums and reductions), so a layer
+    written for ndarrays would silently compute something else. ``kind`` says what was
+    expected (``"of float32 or float64"``).
+    """
+    if type(value) is np.ndarray:
+        return value
+    if isinstance(value, np.ndarray):
+        cls = type(value)
+        hint = (f"{name}.filled(fill_value) or np.asarray({name}) (the mask is dropped)"
+                if isinstance(value, np.ma.MaskedArray) else f"np.asarray({name})")
         raise TypeError(
-            f"{where}: {name} must be a numpy.ndarray of float32 or float64, "
-            f"got {_describe(value)}"
+            f"{where}: {name} must be a plain numpy.ndarray {kind}, got the subclass "
+            f"{cls.__module__}.{cls.__qualname__}; array subclasses are refused because they "
+            f"change the arithmetic (np.matrix multiplies as matrices, a masked array skips "
+            f"masked entries); convert it with {hint}"
         )
+    raise TypeError(f"{where}: {name} must be a numpy.ndarray {kind}, got {_describe(value)}")
+
+
+def check_float_array(where: str, name: str, value: object) -> np.ndarray:
+    """Return ``value`` if it is a float32/float64 ndarray (a plain one: subclasses such as
+    ``np.matrix`` and masked arrays are refused), else raise ``TypeError``."""
+    check_plain_array(where, name, value, "of float32 or float64")
+    assert isinstance(value, np.ndarray)
     if value.dtype not in FLOAT_DTYPES:
         raise TypeError(
             f"{where}: {name} must have dtype float32 or float64, got {value.dtype}"
@@ -87,12 +109,30 @@ def check_same_shape(
         )
 
 
-def check_positive_int(where: str, name: str, value: object, minimum: int = 1) -> int:
+def check_int(where: str, name: str, value: object) -> int:
+    """An int (a NumPy integer too, never a bool)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{where}: {name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{where}: {name} must be >= {minimum}, got {value}")
     return int(value)
+
+
+def check_positive_int(where: str, name: str, value: object, minimum: int = 1) -> int:
+    number = check_int(where, name, value)
+    if number < minimum:
+        raise ValueError(f"{where}: {name} must be >= {minimum}, got {value}")
+    return number
+
+
+def check_axis(where: str, name: str, axis: int, value: np.ndarray) -> int:
+    """``axis`` as a non-negative axis of ``value``; a 0-d array has one axis (-1 or 0), as
+    in torch. ``ValueError`` when it is out of range."""
+    rank = max(value.ndim, 1)
+    if not -rank <= axis < rank:
+        raise ValueError(
+            f"{where}: {name}={axis} is out of range for x with {value.ndim} dimension(s) "
+            f"(shape {value.shape}); expected {-rank} <= {name} < {rank}"
+        )
+    return axis % rank
 
 
 def check_finite_float(where: str, name: str, value: object) -> float:
@@ -101,6 +141,14 @@ def check_finite_float(where: str, name: str, value: object) -> float:
     if not np.isfinite(value):
         raise ValueError(f"{where}: {name} must be finite, got {value}")
     return float(value)
+
+
+def check_fraction(where: str, name: str, value: object) -> float:
+    """A real number in [0, 1]."""
+    number = check_finite_float(where, name, value)
+    if not 0.0 <= number <= 1.0:
+        raise ValueError(f"{where}: {name} must lie in [0, 1], got {value}")
+    return number
 
 
 def check_choice(where: str, name: str, value: object, choices: Sequence[str]) -> str:

@@ -9,8 +9,10 @@ from torch_ref.base import Reference, link_module
 
 
 def softmax(layer: np_softmax.Softmax) -> Reference:
-    return link_module(layer, nn.Softmax(dim=-1))
+    """``nn.Softmax(dim)`` over the layer's ``dim``."""
+    return link_module(layer, nn.Softmax(dim=layer.dim))
 
 
 def log_softmax(layer: np_softmax.LogSoftmax) -> Reference:
-    return link_module(layer, nn.LogSoftmax(dim=-1))
+    """``nn.LogSoftmax(dim)`` over the layer's ``dim``."""
+    return link_module(layer, nn.LogSoftmax(dim=layer.dim))
