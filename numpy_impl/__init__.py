@@ -11,7 +11,7 @@ from numpy_impl.initializers import INITIALIZERS, as_generator, get_initializer,
 from numpy_impl.linear import Linear
 from numpy_impl.losses import CrossEntropyLoss, MSELoss, SoftmaxCrossEntropyLoss
 from numpy_impl.model import Sequential
-from numpy_impl.normalization import BatchNorm2d
+from numpy_impl.normalization import BatchNorm, BatchNorm1d, BatchNorm2d, BatchNorm3d
 from numpy_impl.optim import SGD, Adam, Optimizer
 from numpy_impl.pooling import GlobalAvgPool2D, Pool2D
 from numpy_impl.reshape import Flatten
@@ -22,7 +22,10 @@ __all__ = [
     "INITIALIZERS",
     "SGD",
     "Adam",
+    "BatchNorm",
+    "BatchNorm1d",
     "BatchNorm2d",
+    "BatchNorm3d",
     "Conv2D",
     "CrossEntropyLoss",
     "Flatten",

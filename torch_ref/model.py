@@ -23,7 +23,7 @@ from numpy_impl.blocks import SEBlock, SEResNetBlock
 from numpy_impl.conv import Conv2D
 from numpy_impl.linear import Linear
 from numpy_impl.model import Sequential
-from numpy_impl.normalization import BatchNorm2d
+from numpy_impl.normalization import BatchNorm1d, BatchNorm2d
 from numpy_impl.pooling import GlobalAvgPool2D, Pool2D
 from numpy_impl.reshape import Flatten
 from torch_ref.activations import activation_module
@@ -31,14 +31,15 @@ from torch_ref.base import Reference, link_module
 from torch_ref.blocks import renames, se_block_module, se_resnet_block_module
 from torch_ref.conv import conv2d_module
 from torch_ref.linear import linear_module
-from torch_ref.normalization import batch_norm2d_module
+from torch_ref.normalization import batch_norm_module
 from torch_ref.pooling import global_avg_pool2d_module, pool2d_module
 
 #: NumPy layer class -> builder of its stock torch module (NCHW for image layers).
 MODULE_BUILDERS: dict[type, Callable[[Any], nn.Module]] = {
     Linear: linear_module,
     Conv2D: conv2d_module,
-    BatchNorm2d: batch_norm2d_module,
+    BatchNorm1d: batch_norm_module,  # on (N, C) features (an MLP)
+    BatchNorm2d: batch_norm_module,
     Pool2D: pool2d_module,
     GlobalAvgPool2D: global_avg_pool2d_module,
     SEBlock: se_block_module,

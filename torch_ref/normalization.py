@@ -1,23 +1,88 @@
-"""Stock torch counterpart of :mod:`numpy_impl.normalization`."""
+"""Stock torch counterparts of :mod:`numpy_impl.normalization` (channels last ↔ first)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import torch
 from torch import nn
 
-from numpy_impl.normalization import BatchNorm2d
-from torch_ref.base import Reference, link_module, nhwc
+from numpy_impl import normalization as np_norm
+from torch_ref.base import Layout, Reference, TensorLink, link_module, torch_dtype
+
+#: NumPy class -> torch class.
+MODULES: dict[type, type[nn.Module]] = {
+    np_norm.BatchNorm1d: nn.BatchNorm1d,
+    np_norm.BatchNorm2d: nn.BatchNorm2d,
+    np_norm.BatchNorm3d: nn.BatchNorm3d,
+}
 
 
-def batch_norm2d_module(layer: BatchNorm2d) -> nn.BatchNorm2d:
-    """The stock ``nn.BatchNorm2d`` with the NumPy layer's config (nothing copied yet)."""
-    return nn.BatchNorm2d(
-        layer.num_features, eps=layer.eps, momentum=layer.momentum, affine=layer.affine
-    )
+def batch_norm_module(layer: np_norm.BatchNorm) -> nn.Module:
+    """The stock ``nn.BatchNorm{1,2,3}d`` with the NumPy layer's config, built from the same
+    positional arguments (nothing copied yet but the update count ``num_batches_tracked``)."""
+    extra = {} if layer.use_bias else {"bias": False}  # torch's keyword-only bias
+    module = MODULES[type(layer)](layer.num_features, layer.eps, layer.momentum,
+                                  layer.affine, layer.track_running_stats, **extra)
+    if module.num_batches_tracked is not None:
+        module.num_batches_tracked.fill_(layer.num_batches_tracked)
+    return module
 
 
-def batch_norm2d(layer: BatchNorm2d) -> Reference:
-    """``nn.BatchNorm2d`` on NHWC tensors; ``weight``/``bias`` and the running statistics
-    (``running_mean``, ``running_var``) copied from the NumPy layer, in its train/eval mode
-    (``reference.module`` is the module itself, e.g. to switch it to eval mode later)."""
-    module = batch_norm2d_module(layer)
-    return link_module(layer, module, forward=nhwc(module))
+def channels_first(module: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Call a channels-first torch module on channels-last tensors: (N, …, C) → (N, C, …)
+    in, contiguous, back out ((N, C) is both).
+
+    Contiguous, not a permuted view: torch's CPU batch norm picks its channels-last kernel
+    for a permuted NHWC tensor, and that kernel computes y = x·α + (β − μα) and Σ dy·x − μΣdy
+    in float32, so with mean/std ~ 100 it is off from the exact result by ~5e-5 in y and
+    ~1e-3 in dγ; the kernel for torch's default (contiguous) layout accumulates in double
+    and is off by the float32 rounding of μ only (see the batch norm error model in
+    parity_tests/entries/blocks.py)."""
+
+    def call(x: torch.Tensor) -> torch.Tensor:
+        return module(x.movedim(-1, 1).contiguous()).movedim(1, -1)
+
+    return call
+
+
+class _WithoutCount:
+    """``layer`` as :func:`torch_ref.base.link_module` sees it: every tensor but the
+    ``num_batches_tracked`` buffer, which that function leaves to the caller."""
+
+    def __init__(self, layer: np_norm.BatchNorm) -> None:
+        self.params = layer.params
+        self.buffers = {n: b for n, b in layer.buffers.items() if n != COUNT}
+        self.dtype = layer.dtype
+        self.training = layer.training
+        self.where = layer.where
+
+
+COUNT = "num_batches_tracked"
+
+
+def batch_norm(layer: np_norm.BatchNorm) -> Reference:
+    """The torch batch norm on channels-last tensors; ``weight``/``bias`` and the running
+    statistics (``running_mean``, ``running_var``) copied from the NumPy layer, in its
+    train/eval mode (``reference.module`` is the module itself, e.g. to switch it to eval
+    mode later). With ``momentum=None`` the NumPy layer's float ``num_batches_tracked``
+    buffer is linked to torch's int64 one (compared in the layer's dtype)."""
+    module = batch_norm_module(layer)
+    return link_batch_norm(layer, module, forward=channels_first(module))
+
+
+def link_batch_norm(layer: np_norm.BatchNorm, module: nn.Module,
+                    forward: Callable[[torch.Tensor], torch.Tensor] | None = None
+                    ) -> Reference:
+    """:func:`torch_ref.base.link_module` for a batch norm, whose ``num_batches_tracked``
+    (a float NumPy buffer with ``momentum=None``, torch's int64 one) link_module skips."""
+    reference = link_module(_WithoutCount(layer), module, forward=forward)
+    if COUNT in layer.buffers:
+        dtype = torch_dtype(layer.buffers[COUNT].dtype)
+        as_float = Layout("int64 count as float", lambda t: t.long(), lambda t: t.to(dtype))
+        reference.buffers[COUNT] = TensorLink(module.num_batches_tracked, as_float)
+    return reference
+
+
+#: The reference of BatchNorm2d by its layer's name (the benchmarks import this one).
+batch_norm2d = batch_norm

@@ -1,4 +1,5 @@
-"""Registry entries for the block family: BatchNorm2d, SEBlock, SEResNetBlock (NHWC)."""
+"""Registry entries for the block family: BatchNorm1d/2d/3d (channels last), SEBlock and
+SEResNetBlock (NHWC)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from numpy_impl.blocks import SEBlock, SEResNetBlock
-from numpy_impl.normalization import BatchNorm2d
+from numpy_impl.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from parity_tests.entry import (
     Entry,
     ErrorInput,
@@ -16,7 +17,7 @@ from parity_tests.entry import (
     zeros,
 )
 from parity_tests.samples import Sample, normal
-from parity_tests.tolerances import Tolerance
+from parity_tests.tolerances import UNIT_ROUNDOFF, Tolerance, summation_slack
 from torch_ref import blocks as ref_blocks
 from torch_ref import normalization as ref_norm
 
@@ -46,23 +47,59 @@ def _forward_error(name: str, message: str, x: np.ndarray) -> ErrorInput:
 
 
 # --------------------------------------------------------------------------- batch norm
-BN_SAMPLES = (
-    Sample("train-b4h5w5c3", (4, 5, 5, 3), {"num_features": 3}),
+def batch_norm_samples(shape: tuple[int, ...], tag: str) -> tuple[Sample, ...]:
+    """Every option of a batch norm on inputs of ``shape`` (channels last), named with
+    ``tag`` (its shape token, e.g. ``b4h3w3c3``): default arguments, non-default eps and
+    momentum, torch's cumulative ``momentum=None``, ``affine=False``, ``bias=False``,
+    ``track_running_stats=False`` in train and eval, eval with random running statistics,
+    a zero-size batch, and inputs whose mean is ~100 standard deviations."""
+    c = shape[-1]
+    zero = (0, *shape[1:])
+    z_tag = "b0" + tag[tag.index("b") + 1:].lstrip("0123456789")
+    return (
+        Sample(f"train-{tag}", shape, {"num_features": c}, note="default arguments"),
+        Sample(f"train-steps4-{tag}", shape, {"num_features": c},
+               make_input=normal(2.0, 1.5), steps=4,
+               note="running statistics compared after 4 updates from inputs N(1.5, 4)"),
+        Sample(f"train-steps3-m0.5-eps1e-3-{tag}", shape,
+               {"num_features": c, "momentum": 0.5, "eps": 1e-3}, steps=3,
+               make_input=normal(3.0, -1.0), note="non-default momentum and eps"),
+        Sample(f"momentum-none-steps3-{tag}", shape, {"num_features": c, "momentum": None},
+               steps=3, make_input=normal(2.0, 1.0),
+               note="torch's cumulative moving average: factors 1, 1/2, 1/3"),
+        Sample(f"eval-random-stats-{tag}", shape, {"num_features": c},
+               setup=random_running_stats, make_input=normal(2.0, 1.0), training=False,
+               note="running stats N(0,0.25)/U(0.5,2), inputs N(1,4): normalizing with the "
+               "batch statistics or with 0/1 would fail"),
+        Sample(f"noaffine-train-{tag}", shape, {"num_features": c, "affine": False},
+               steps=2),
+        Sample(f"noaffine-eval-random-stats-{tag}", shape,
+               {"num_features": c, "affine": False}, setup=random_running_stats,
+               training=False),
+        Sample(f"nobias-train-{tag}", shape, {"num_features": c, "bias": False}, steps=2,
+               note="torch's keyword-only bias=False: weight, no bias"),
+        Sample(f"notrack-train-{tag}", shape, {"num_features": c,
+                                               "track_running_stats": False},
+               note="no buffers at all"),
+        Sample(f"notrack-eval-{tag}", shape, {"num_features": c,
+                                              "track_running_stats": False},
+               make_input=normal(2.0, 1.0), training=False,
+               note="no running statistics: eval normalizes with the batch's, as torch"),
+        Sample(f"train-{z_tag}", zero, {"num_features": c}, guard=False,
+               note="an empty batch: empty output and gradient, zero parameter gradients, "
+               "running statistics untouched (a batch is still counted)"),
+        Sample(f"eval-random-stats-{z_tag}", zero, {"num_features": c},
+               setup=random_running_stats, training=False, guard=False),
+        Sample(f"train-mean100-{tag}", shape, {"num_features": c},
+               make_input=normal(0.5, 50.0), steps=2,
+               note="mean/std = 100: float32 statistics need the shifted two-pass variance"),
+    )
+
+
+BN_SAMPLES = batch_norm_samples((4, 5, 5, 3), "b4h5w5c3") + (
     Sample("train-steps4-b8h4w4c6", (8, 4, 4, 6), {"num_features": 6},
            make_input=normal(2.0, 1.5), steps=4,
            note="running statistics compared after 4 updates from inputs N(1.5, 4)"),
-    Sample("train-steps3-m0.5-eps1e-3", (4, 3, 3, 5),
-           {"num_features": 5, "momentum": 0.5, "eps": 1e-3}, steps=3,
-           make_input=normal(3.0, -1.0), note="non-default momentum and eps"),
-    Sample("eval-random-stats-b4h5w5c3", (4, 5, 5, 3),
-           {"num_features": 3}, setup=random_running_stats, make_input=normal(2.0, 1.0),
-           training=False,
-           note="running stats N(0,0.25)/U(0.5,2), inputs N(1,4): normalizing with the batch "
-           "statistics or with 0/1 would fail"),
-    Sample("noaffine-train-b4h4w4c3", (4, 4, 4, 3), {"num_features": 3, "affine": False},
-           steps=2),
-    Sample("noaffine-eval-random-stats", (4, 4, 4, 3),
-           {"num_features": 3, "affine": False}, setup=random_running_stats, training=False),
     Sample("train-b1h3w4c2", (1, 3, 4, 2), {"num_features": 2}, steps=2,
            note="a single image: statistics over H·W = 12 values"),
     Sample("train-b6h1w1c4", (6, 1, 1, 4), {"num_features": 4}, steps=2,
@@ -72,52 +109,162 @@ BN_SAMPLES = (
            "input gradient is ~0, see test_blocks for that case)"),
     Sample("eval-b1h1w1c3", (1, 1, 1, 3), {"num_features": 3}, setup=random_running_stats,
            training=False, note="one value per channel is fine in eval mode"),
+    Sample("train-mean100-b32h16w16c2", (32, 16, 16, 2), {"num_features": 2},
+           make_input=normal(1.0, 100.0),
+           note="mean/std = 100 over M = 8192 values: the former statistics (Σx/M in "
+           "float32, then x − mean) failed forward or memory-layout at every seed 0-19 "
+           "(headroom up to 4); the corrected two-pass statistics pass at 0.3"),
 )
+BN1D_SAMPLES = batch_norm_samples((16, 4), "b16c4") + batch_norm_samples((4, 5, 3), "b4t5c3")[
+    :1] + (
+    Sample("train-b3c3", (3, 3), {"num_features": 3}, steps=2),
+    Sample("train-b1t4c3", (1, 4, 3), {"num_features": 3}, steps=2,
+           note="(N, L, C) with N = 1: statistics over the L = 4 positions"),
+    Sample("momentum-none-steps3-b4t5c3", (4, 5, 3), {"num_features": 3, "momentum": None},
+           steps=3),
+    Sample("notrack-eval-b4t5c3", (4, 5, 3), {"num_features": 3,
+                                              "track_running_stats": False},
+           training=False),
+    Sample("eval-b1c3", (1, 3), {"num_features": 3}, setup=random_running_stats,
+           training=False, note="one value per channel is fine in eval mode"),
+)
+BN3D_SAMPLES = tuple(s for s in batch_norm_samples((2, 3, 3, 2, 3), "b2c3-d3h3w2")
+                     if not s.name.startswith(("noaffine", "train-steps3")))
+
+
+def batch_norm_errors(good: np.ndarray, wrong_rank: np.ndarray, rank_message: str,
+                      one_value: np.ndarray) -> tuple[ErrorInput, ...]:
+    """Bad calls a batch norm must refuse, given a valid input ``good`` (3 channels), an
+    input of a rank the class does not take, and one value per channel."""
+    c_axis = good.ndim - 1
+    return parametrized_layer_errors(good) + (
+        _forward_error("x-wrong-rank", rank_message, wrong_rank),
+        _forward_error("channel-mismatch",
+                       rf"x has 5 channels \(num_features\) on axis {c_axis} .*expected 3",
+                       np.zeros((*good.shape[:-1], 5), dtype=np.float32)),
+        _forward_error("channels-first-input",
+                       rf"x has \d+ channels \(num_features\) on axis {c_axis}",
+                       np.moveaxis(np.zeros((*good.shape[:-1], 3), np.float32), -1, 1)[
+                           ..., :2] if good.ndim > 2 else np.zeros((3, 4), np.float32)),
+        _forward_error("one-value-per-channel-training",
+                       r"Expected more than 1 value per channel when training", one_value),
+        ErrorInput("one-value-per-channel-notrack", "forward", ValueError,
+                   r"Expected more than 1 value per channel when training",
+                   kwargs={"track_running_stats": False}, args=(one_value,)),
+        ErrorInput("x-masked-array", "forward", TypeError,
+                   r"x must be a plain numpy\.ndarray .*MaskedArray",
+                   args=(np.ma.masked_array(good),)),
+        _refused("eps-zero", r"eps must be > 0, got 0", eps=0.0),
+        _refused("eps-negative", r"eps must be > 0, got -1e-05", eps=-1e-5),
+        _refused("momentum-negative", r"momentum must lie in \[0, 1\], got -0.1",
+                 momentum=-0.1),
+        _refused("momentum-above-one", r"momentum must lie in \[0, 1\], got 1.5",
+                 momentum=1.5),
+        _refused("momentum-str", r"momentum must be a real number, got str", TypeError,
+                 momentum="0.1"),
+        _refused("num-features-zero", r"num_features must be >= 1, got 0", num_features=0),
+        _refused("num-features-float", r"num_features must be an int, got float", TypeError,
+                 num_features=2.0),
+    )
+
 
 BN_IMAGES = zeros(2, 4, 4, 3)
-BN_ERRORS = parametrized_layer_errors(BN_IMAGES) + (
-    _forward_error("x-2d", r"x must have 4 dimensions \(batch, height, width, channels\), got 2",
-                   zeros(4, 3)),
-    _forward_error("x-5d", r"x must have 4 dimensions .*got 5", zeros(2, 2, 2, 2, 3)),
-    _forward_error("channel-mismatch",
-                   r"x has 5 channels \(num_features\) on axis 3 .*expected 3",
-                   zeros(2, 4, 4, 5)),
-    _forward_error("nchw-input", r"x has 4 channels \(num_features\) on axis 3 "
-                   r"\(shape \(2, 3, 4, 4\)\)", zeros(2, 3, 4, 4)),
-    _forward_error("one-value-per-channel-training",
-                   r"Expected more than 1 value per channel when training", zeros(1, 1, 1, 3)),
-    _refused("eps-zero", r"eps must be > 0, got 0", eps=0.0),
-    _refused("eps-negative", r"eps must be > 0, got -1e-05", eps=-1e-5),
-    _refused("momentum-negative", r"momentum must lie in \[0, 1\], got -0.1", momentum=-0.1),
-    _refused("momentum-above-one", r"momentum must lie in \[0, 1\], got 1.5", momentum=1.5),
-    _refused("momentum-none", r"momentum must be a real number, got NoneType", TypeError,
-             momentum=None),
-    _refused("num-features-zero", r"num_features must be >= 1, got 0", num_features=0),
-    _refused("num-features-float", r"num_features must be an int, got float", TypeError,
-             num_features=2.0),
-)
+BN_ERRORS = batch_norm_errors(
+    BN_IMAGES, zeros(4, 3),
+    r"x must have 4 dimensions \(batch, height, width, channels\), got 2", zeros(1, 1, 1, 3))
+BN1D_ERRORS = batch_norm_errors(
+    zeros(4, 3), zeros(2, 2, 2, 3),
+    r"x must have 2 dimensions \(batch, channels\) or 3 dimensions \(batch, length, "
+    r"channels\), got 4", zeros(1, 3))
+BN3D_ERRORS = batch_norm_errors(
+    zeros(2, 2, 2, 2, 3), BN_IMAGES,
+    r"x must have 5 dimensions \(batch, depth, height, width, channels\), got 4",
+    zeros(1, 1, 1, 1, 3))
 
-#: float32 only, atol only. dγ = Σ dy·x̂ sums M = N·H·W (≤ 128) terms per channel; in eval
-#: mode with shifted inputs |x̂| reaches ~7, so Σ|dy·x̂| is ~100× the result and float32
-#: rounding in a different summation order than torch's reaches ~1.1e-5 absolute (headroom
-#: up to 0.94 against the default over PARITY_SEED 0..249; 0.37 against this).
-BN_FLOAT32 = Tolerance(
-    rtol=1.3e-6, atol=3e-5,
-    reason="per-channel float32 sums over N·H·W values with cancellation (dγ = Σ dy·x̂)",
-)
+#: Rounding of the reference's float32 batch-norm kernel in units of u·(its terms): torch
+#: computes y = x·α + (β − μα) and Σ dy·x − μ·Σ dy with x itself, so for mean/std ~ 100 it
+#: is off by ~u·Σ|dy|·(|x| + |μ|)/s in dγ (measured ≤ 1.6 of that over 30 seeds and shapes
+#: (16, 4) … (8, 16, 4); 4 leaves a 2x margin) and by ≤ 2 roundings of |x·α| + |μα| in y.
+KERNEL_SAFETY = {"output": 2.0, "gradients": 4.0}
+
+
+def batch_norm_error_model(case: Any, built: Any, run: Any) -> dict[str, np.ndarray]:
+    """The allowed extra error of a batch norm, per tensor: the summation slack of its sums
+    (see :mod:`parity_tests.error_models`) plus the rounding of the reference's kernel.
+
+    With M values per channel, x̂ = (x − μ)/s, α = |γ|/s, X = |x| and D = |dy|:
+
+    - sums in another order: Σ dy (dβ) and Σ dy·x̂ (dγ) have M terms of magnitude D and
+      D·|x̂|; the batch-statistics input gradient α·(dy − Σ dy/M − x̂·Σ dy·x̂/M) sums M
+      terms of magnitude α·(D + ΣD/M + |x̂|·ΣD|x̂|/M);
+    - torch's kernel works with x, not x − μ, in float32 (:data:`KERNEL_SAFETY`): y off by
+      ~u·(α·(X + 2|μ|) + |β|), dγ by ~u·ΣD·(X + |μ|)/s, and dx through both of them. Both
+      are negligible unless |μ| ≫ s; the NumPy side's corrected two-pass statistics keep
+      x − μ exact there (numpy_impl.normalization.batch_statistics).
+    """
+    layer = built.layer
+    dtype = np.dtype(built.x.dtype)
+    c = layer.num_features
+    rows = np.asarray(built.x, dtype=np.float64).reshape(-1, c)
+    m = rows.shape[0]
+    if m == 0 or "output" not in run.tensors:
+        return {}
+    u = UNIT_ROUNDOFF[dtype]
+    batch = layer.training or not layer.track_running_stats
+    if batch:
+        mu, var = rows.mean(axis=0), rows.var(axis=0)
+    else:
+        mu = layer.buffers["running_mean"].astype(np.float64)
+        var = layer.buffers["running_var"].astype(np.float64)
+    inv_std = 1 / np.sqrt(var + layer.eps)
+    gamma = np.abs(layer.params["weight"]).astype(np.float64) if layer.affine else 1.0
+    beta = np.abs(layer.params["bias"]).astype(np.float64) if "bias" in layer.params else 0.0
+    alpha = gamma * inv_std
+    xhat = (rows - mu) * inv_std
+    raw = (np.abs(rows) + np.abs(mu)) * inv_std  # |terms| of torch's x̂ = x/s − μ/s
+    shape = built.x.shape
+    slack = {"output": (KERNEL_SAFETY["output"] * u
+                        * (alpha * (np.abs(rows) + 2 * np.abs(mu)) + beta)).reshape(shape)}
+    if run.upstream is None:
+        return slack
+    dy = np.asarray(run.upstream, dtype=np.float64).reshape(-1, c)
+    d = np.abs(dy)
+    sum_d, sum_dxhat = d.sum(axis=0), (d * np.abs(xhat)).sum(axis=0)
+    kernel = KERNEL_SAFETY["gradients"] * u
+    dgamma_kernel = kernel * (d * raw).sum(axis=0)
+    slack["grad[bias]"] = summation_slack(dtype, m, sum_d)
+    slack["grad[weight]"] = summation_slack(dtype, m, sum_dxhat) + dgamma_kernel
+    if batch:
+        terms = alpha * (d + sum_d / m + np.abs(xhat) * sum_dxhat / m)
+        through_kernel = alpha * (kernel * raw * np.abs((dy * xhat).sum(axis=0))
+                                  + np.abs(xhat) * dgamma_kernel) / m
+        slack["input_grad"] = (summation_slack(dtype, m, terms) + through_kernel).reshape(shape)
+    return slack
+
+
+def batch_norm_entry(name: str, layer: type, samples: tuple[Sample, ...],
+                     errors: tuple[ErrorInput, ...], good: np.ndarray, what: str) -> Entry:
+    return Entry(
+        name=name,
+        layer=layer,
+        reference=ref_norm.batch_norm,
+        samples=samples,
+        errors=errors,
+        error_kwargs={"num_features": 3},
+        error_args=(good,),
+        error_model=batch_norm_error_model,
+        description=f"batch norm over every axis but the channels of {what}; running "
+        "stats, train and eval",
+    )
+
 
 BATCH_NORM = (
-    Entry(
-        name="batch_norm2d",
-        layer=BatchNorm2d,
-        reference=ref_norm.batch_norm2d,
-        samples=BN_SAMPLES,
-        errors=BN_ERRORS,
-        error_kwargs={"num_features": 3},
-        error_args=(BN_IMAGES,),
-        tolerances={np.dtype(np.float32): BN_FLOAT32},
-        description="batch norm over (N, H, W) of NHWC input; running stats, train and eval",
-    ),
+    batch_norm_entry("batch_norm1d", BatchNorm1d, BN1D_SAMPLES, BN1D_ERRORS, zeros(4, 3),
+                     "(N, C) or (N, L, C) input"),
+    batch_norm_entry("batch_norm2d", BatchNorm2d, BN_SAMPLES, BN_ERRORS, BN_IMAGES,
+                     "NHWC input"),
+    batch_norm_entry("batch_norm3d", BatchNorm3d, BN3D_SAMPLES, BN3D_ERRORS,
+                     zeros(2, 2, 2, 2, 3), "NDHWC input"),
 )
 
 
@@ -130,6 +277,8 @@ SE_SAMPLES = (
     Sample("b4h5w5c16-r4", (4, 5, 5, 16), {"channels": 16, "reduction": 4}),
     Sample("b8h3w3c32-r16", (8, 3, 3, 32), {"channels": 32, "reduction": 16},
            note="the seed's default reduction: bottleneck of 2"),
+    Sample("b8h3w3c32-default", (8, 3, 3, 32), {"channels": 32},
+           note="built with the default reduction (16): N·(C//r) = 16 ReLU inputs"),
     Sample("b4h4w4c8-r2-scaled", (4, 4, 4, 8), {"channels": 8, "reduction": 2},
            make_input=normal(3.0)),
     Sample("b16h1w1c16-r16", (16, 1, 1, 16), {"channels": 16, "reduction": 16},

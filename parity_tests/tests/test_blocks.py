@@ -1,8 +1,10 @@
 """Block-level checks the generic registry tests cannot express.
 
-- BatchNorm2d: running statistics after several training steps, then an eval pass, on both
-  sides; train and eval really differ (on both sides); the unbiased ``running_var`` update
-  next to the biased normalization.
+- BatchNorm1d/2d/3d: running statistics after several training steps, then an eval pass, on
+  both sides; train and eval really differ (on both sides); the unbiased ``running_var``
+  update next to the biased normalization; torch's cumulative ``momentum=None`` and its
+  ``num_batches_tracked``, ``track_running_stats=False`` in eval, an empty batch, and float32
+  statistics with mean/std ~ 100 against the float64 truth (more accurate than torch's).
 - SEBlock / SEResNetBlock: every parameter and buffer name maps onto the seed module's, all
   of them; the squeeze path carries a real part of the input gradient; train/eval switching
   through the whole block (and the reference's oneDNN switch is restored after each step,
@@ -19,7 +21,7 @@ import pytest
 import torch
 
 from numpy_impl.blocks import SEBlock, SEResNetBlock
-from numpy_impl.normalization import BatchNorm2d
+from numpy_impl.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, column_sums
 from parity_tests import compare
 from parity_tests.engine import spread_constant_params
 from parity_tests.registry import BY_NAME
@@ -173,6 +175,86 @@ def test_batch_norm_momentum_extremes():
     replaced.forward(x)
     np.testing.assert_allclose(replaced.buffers["running_mean"], x.mean(axis=(0, 1, 2)))
     np.testing.assert_allclose(replaced.buffers["running_var"], x.var(axis=(0, 1, 2), ddof=1))
+
+
+@pytest.mark.parametrize(("cls", "shape"), [(BatchNorm1d, (8, 3)), (BatchNorm1d, (4, 5, 3)),
+                                            (BatchNorm2d, (2, 3, 3, 3)),
+                                            (BatchNorm3d, (2, 2, 3, 2, 3))],
+                         ids=["1d-NC", "1d-NLC", "2d", "3d"])
+def test_batch_norm_cumulative_average_counts_batches_as_torch(cls, shape):
+    """momentum=None: the running mean is updated with factor 1/num_batches_tracked (the
+    plain average of the batch means, had no batch been empty); the count and the stats
+    match torch after 4 steps, an empty batch among them counting but changing nothing (as
+    torch's), then eval uses them."""
+    dtype = np.dtype(np.float64)
+    layer = cls(3, momentum=None, dtype=dtype)
+    reference = ref_norm.batch_norm(layer)
+    rng = case_rng(SEED, f"test_blocks-cumulative-{cls.__name__}-{len(shape)}")
+    means = []
+    for step in range(4):
+        batch = (0,) + shape[1:] if step == 2 else shape
+        x = (rng.standard_normal(batch) * 2 + step).astype(dtype)
+        dy = rng.standard_normal(batch).astype(dtype)
+        numpy_step(layer, x, dy)
+        torch_step(reference, x, dy)
+        means.append(x.reshape(-1, 3).mean(axis=0) if x.size else None)
+        assert layer.num_batches_tracked == int(reference.module.num_batches_tracked) == step + 1
+        for name, link in reference.buffers.items():
+            assert_close(f"step {step} {name}", layer.buffers[name], link.value(), dtype)
+    expected = np.zeros(3)
+    for count, mean in enumerate(means, start=1):
+        expected = expected if mean is None else expected + (mean - expected) / count
+    np.testing.assert_allclose(layer.buffers["running_mean"], expected, rtol=1e-12)
+    layer.eval()
+    reference.module.eval()
+    x = rng.standard_normal(shape).astype(dtype)
+    y, y_t = numpy_step(layer, x, x)[0], torch_step(reference, x, x)[0]
+    assert_close("eval output", y, y_t, dtype)
+    assert layer.num_batches_tracked == 4
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_batch_norm_without_running_stats_normalizes_with_the_batch_in_eval(dtype):
+    layer, module, reference, rng = bn_pair(dtype, track_running_stats=False)
+    assert layer.buffers == {} and dict(module.named_buffers()) == {}
+    layer.eval()
+    module.eval()
+    x = (rng.standard_normal((4, 3, 3, 4)) * 3 + 2).astype(dtype)
+    dy = rng.standard_normal(x.shape).astype(dtype)
+    y, dx = numpy_step(layer, x, dy)
+    y_t, dx_t = torch_step(reference, x, dy)
+    assert_close("output", y, y_t, dtype)
+    assert_close("input_grad", dx, dx_t, dtype, guard=True)
+    np.testing.assert_allclose(y.reshape(-1, 4).mean(axis=0),
+                               layer.params["bias"].astype(np.float64), atol=1e-4)
+    with pytest.raises(ValueError, match="Expected more than 1 value per channel"):
+        layer.forward(x[:1, :1, :1])  # batch statistics of one value, eval or not
+
+
+def test_batch_norm_float32_statistics_keep_their_digits_at_mean_100_std_1():
+    """The corrected two-pass statistics at mean/std = 100 over M = 8192 values: the float32
+    output is within a few ulps of the float64 result, at least 5x closer than the former
+    statistics (Σx/M in float32, then x − mean) and no further than torch's own float32
+    kernel (y = x·α + (β − μα)). (dγ sums 8192 products in float32 here, torch in double:
+    its error, ~5e-6 relative, is the summation slack of the error model.)"""
+    rng = case_rng(SEED, "test_blocks-mean100")
+    x32 = (rng.standard_normal((32, 16, 16, 2)) + 100.0).astype(np.float32)
+    exact = BatchNorm2d(2, dtype=np.float64).forward(x32.astype(np.float64))
+    ours = differ(BatchNorm2d(2, dtype=np.float32).forward(x32), exact)
+
+    rows = x32.reshape(-1, 2)
+    mean = column_sums(rows) / np.float32(rows.shape[0])  # the former statistics
+    centered = rows - mean
+    var = np.einsum("ij,ij->j", centered, centered) / np.float32(rows.shape[0])
+    former = differ(centered / np.sqrt(var + np.float32(1e-5)), exact.reshape(-1, 2))
+
+    module = torch.nn.BatchNorm2d(2)
+    with torch.no_grad():
+        y_t = module(torch.from_numpy(x32).permute(0, 3, 1, 2).contiguous())
+    torch_error = differ(y_t.permute(0, 2, 3, 1).numpy(), exact)
+    assert ours < 4e-6, ours
+    assert 5 * ours < former, (ours, former)
+    assert ours < 2 * torch_error, (ours, torch_error)
 
 
 # --------------------------------------------------------------------------- SE blocks
