@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from numpy_impl.base import Layer, TwoPathLayer
+from numpy_impl.thresholds import size_threshold
 from numpy_impl.validation import check_axis, check_int
 
 
@@ -40,11 +41,22 @@ def stable_softmax(x: np.ndarray) -> np.ndarray:
         return exps / np.sum(exps, axis=-1, keepdims=True)
 
 
+def _classes(kwargs: Any, shape: tuple[int, ...]) -> int:
+    """The length of the softmax axis of a registry sample (for the thresholds below)."""
+    return shape[kwargs.get("dim", -1)] if shape else 1
+
+
+#: Rows at least this long take ``np.vecdot`` in :func:`row_dots`, shorter ones ``einsum``.
+VECDOT_CLASSES = size_threshold(
+    "row_dots.VECDOT_CLASSES", 64, entries=("softmax",), measure=_classes, blocks=False,
+    doc="rows of at least this many classes use np.vecdot, shorter ones einsum")
+
+
 def row_dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """⟨a[i], b[i]⟩ for every row of two (rows, C) arrays, without an a ⊙ b temporary:
-    ``np.vecdot`` (NumPy ≥ 2) on rows of ≥ 64 values, where it is up to 2x faster than
-    ``einsum``, and ``einsum`` otherwise (less overhead per row)."""
-    if a.shape[1] >= 64 and hasattr(np, "vecdot"):
+    ``np.vecdot`` (NumPy ≥ 2) on rows of ≥ VECDOT_CLASSES values, where it is up to 2x
+    faster than ``einsum``, and ``einsum`` otherwise (less overhead per row)."""
+    if a.shape[1] >= VECDOT_CLASSES and hasattr(np, "vecdot"):
         return np.vecdot(a, b)
     return np.einsum("ij,ij->i", a, b)
 
@@ -87,7 +99,10 @@ class Softmax(TwoPathLayer):
     """
 
     #: Elements per row block of the vectorized backward (256 KB per float32 array, L2-sized).
-    BLOCK_ELEMENTS = 1 << 16
+    BLOCK_ELEMENTS = size_threshold(
+        "Softmax.BLOCK_ELEMENTS", 1 << 16, entries=("softmax",),
+        measure=lambda kwargs, shape: int(np.prod(shape)), blocks=True,
+        doc="elements per row block of the vectorized backward")
 
     def __init__(self, dim: int = -1, *, impl: str = "vectorized") -> None:
         super().__init__(impl)

@@ -339,7 +339,10 @@ SOFTMAX = (
         name="softmax",
         layer=Softmax,
         reference=ref_softmax.softmax,
-        samples=softmax_samples(log=False),
+        samples=softmax_samples(log=False) + (
+            Sample("blocks3-b8200c16", (8200, 16),
+                   note="131,200 elements: three row blocks of the vectorized backward "
+                   "(Softmax.BLOCK_ELEMENTS), the last one partial"),),
         errors=SOFTMAX_ERRORS + impl_errors(),
         error_args=(VECTORS,),
         error_model=error_models.SOFTMAX,

@@ -350,3 +350,21 @@ def test_wrong_max_pool_indices_fail_forward(monkeypatch):
     monkeypatch.setattr(pooling.MaxPool2d, "forward", shifted)
     result = run("forward", "max_pool2d", "b2h6w6c3-k2-indices", F32, "vectorized")
     assert failing(result) == {"output[1]"}
+
+
+def test_an_off_by_one_between_row_blocks_is_caught_by_the_sample_that_needs_three(
+        monkeypatch):
+    def off_by_one(cls: type, s: np.ndarray, dy: np.ndarray) -> np.ndarray:
+        rows_s, rows_dy = s.reshape(-1, s.shape[-1]), dy.reshape(-1, s.shape[-1])
+        dx = np.zeros_like(rows_dy)
+        step = cls.BLOCK_ELEMENTS // rows_s.shape[1]
+        for start in range(0, rows_s.shape[0], step):
+            block = slice(start, start + step - 1)  # the bug: each block's last row is lost
+            dots = np.einsum("ij,ij->i", rows_s[block], rows_dy[block])
+            dx[block] = (rows_dy[block] - dots[:, None]) * rows_s[block]
+        return dx.reshape(s.shape)
+
+    monkeypatch.setattr(softmax.Softmax, "_backward_vectorized", classmethod(off_by_one))
+    assert failing(run("input-grad", "softmax", "blocks3-b8200c16", F32, "vectorized")) == {
+        "input_grad"}
+    assert run("input-grad", "softmax", "b256c10", F32, "vectorized").ok  # one block: blind
