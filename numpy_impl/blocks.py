@@ -63,18 +63,23 @@ class SEBlock(Layer):
     torch's ``excitation.0.weight`` and ``excitation.2.weight`` transposed.
     """
 
+    IMPLS = ("loop", "vectorized")
+
     def __init__(
         self,
         channels: int,
         reduction: int = 16,
+        *,
         dtype: object = np.float32,
         rng: np.random.Generator | int | None = None,
+        impl: str = "vectorized",
     ) -> None:
         super().__init__(dtype)
         self.channels = check_positive_int(self.where, "channels", channels)
         self.reduction = check_positive_int(self.where, "reduction", reduction)
         hidden = check_reduction(self.where, "channels", self.channels, self.reduction)
-        self.squeeze = self.add_child("squeeze", GlobalAvgPool2D())
+        self.impl = check_choice(self.where, "impl", impl, self.IMPLS)
+        self.squeeze = self.add_child("squeeze", GlobalAvgPool2D(impl=impl))
         self.fc1 = self.add_child("fc1", Linear(self.channels, hidden, bias=False,
                                                 dtype=dtype, rng=rng))
         self.relu = self.add_child("relu", ReLU())
@@ -84,7 +89,7 @@ class SEBlock(Layer):
 
     def config(self) -> dict[str, Any]:
         return {"channels": self.channels, "reduction": self.reduction,
-                "dtype": _dtype_name(self)}
+                "dtype": _dtype_name(self), "impl": self.impl}
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         where = f"{self.where}.forward"
@@ -116,6 +121,7 @@ class Projection(Layer):
         in_channels: int,
         out_channels: int,
         stride: int = 1,
+        *,
         dtype: object = np.float32,
         rng: np.random.Generator | int | None = None,
         impl: str = "vectorized",
@@ -167,6 +173,7 @@ class SEResNetBlock(Layer):
         out_channels: int,
         stride: int = 1,
         reduction: int = 16,
+        *,
         dtype: object = np.float32,
         rng: np.random.Generator | int | None = None,
         impl: str = "vectorized",
@@ -188,7 +195,8 @@ class SEResNetBlock(Layer):
                                                     bias=False, dtype=dtype, rng=rng,
                                                     impl=impl))
         self.bn2 = self.add_child("bn2", BatchNorm2d(c_out, dtype=dtype))
-        self.se = self.add_child("se", SEBlock(c_out, self.reduction, dtype=dtype, rng=rng))
+        self.se = self.add_child("se", SEBlock(c_out, self.reduction, dtype=dtype, rng=rng,
+                                               impl=impl))
         self.projects = self.stride != 1 or c_in != c_out
         self.shortcut: Layer = self.add_child(
             "shortcut",

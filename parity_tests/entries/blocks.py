@@ -288,7 +288,7 @@ SE_SAMPLES = (
 )
 
 SE_IMAGES = zeros(2, 3, 3, 16)
-SE_ERRORS = parametrized_layer_errors(SE_IMAGES) + (
+SE_ERRORS = parametrized_layer_errors(SE_IMAGES) + impl_errors() + (
     _refused("channels-below-reduction",
              r"SEBlock: channels // reduction must be >= 1 .*got 8 // 16 = 0",
              channels=8, reduction=16),

@@ -368,3 +368,14 @@ def test_an_off_by_one_between_row_blocks_is_caught_by_the_sample_that_needs_thr
     assert failing(run("input-grad", "softmax", "blocks3-b8200c16", F32, "vectorized")) == {
         "input_grad"}
     assert run("input-grad", "softmax", "b256c10", F32, "vectorized").ok  # one block: blind
+
+
+@pytest.mark.parametrize("impl", ["loop", "vectorized"])
+def test_a_block_runs_every_two_path_child_on_its_own_path(impl):
+    """Otherwise impl-agreement would compare a block's vectorized children with themselves."""
+    from numpy_impl.blocks import SEBlock, SEResNetBlock
+
+    for block in (SEResNetBlock(4, 8, 2, 1, impl=impl), SEBlock(8, 2, impl=impl)):
+        paths = {name: layer.impl for name, layer in block.named_layers()
+                 if getattr(type(layer), "IMPLS", ())}
+        assert set(paths.values()) == {impl}, paths
