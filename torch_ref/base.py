@@ -156,7 +156,7 @@ def link_tensors(
                            f"it has {sorted(tensors)}")
         tensor = tensors[torch_name]
         layout = layouts.get(name, SAME)
-        value = layout.to_torch(torch.from_numpy(np.ascontiguousarray(array)))
+        value = layout.to_torch(torch.from_numpy(np.array(array, order="C")))  # 0-d stays 0-d
         if tuple(value.shape) != tuple(tensor.shape):
             raise ValueError(f"{where}: {name!r} becomes shape {tuple(value.shape)} in torch "
                              f"layout but {torch_name!r} has shape {tuple(tensor.shape)}")
@@ -214,6 +214,10 @@ def link_module(
     layouts = layouts_of(layer)
     params = link_tensors(where, getattr(layer, "params", {}), dict(module.named_parameters()),
                           layouts, rename)
-    torch_buffers = {n: b for n, b in module.named_buffers() if "num_batches_tracked" not in n}
-    buffers = link_tensors(where, getattr(layer, "buffers", {}), torch_buffers, layouts, rename)
+    numpy_buffers = getattr(layer, "buffers", {})
+    counted = {(rename or {}).get(name, name) for name in numpy_buffers}
+    # torch's batch counters are linked only where the NumPy layer keeps one (momentum=None).
+    torch_buffers = {n: b for n, b in module.named_buffers()
+                     if "num_batches_tracked" not in n or n in counted}
+    buffers = link_tensors(where, numpy_buffers, torch_buffers, layouts, rename)
     return Reference(module, forward, params, buffers)

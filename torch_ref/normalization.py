@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from numpy_impl import normalization as np_norm
-from torch_ref.base import Layout, Reference, TensorLink, link_module, torch_dtype
+from torch_ref.base import Reference, link_module
 
 #: NumPy class -> torch class.
 MODULES: dict[type, type[nn.Module]] = {
@@ -46,18 +46,6 @@ def channels_first(module: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
     return call
 
 
-class _WithoutCount:
-    """``layer`` as :func:`torch_ref.base.link_module` sees it: every tensor but the
-    ``num_batches_tracked`` buffer, which that function leaves to the caller."""
-
-    def __init__(self, layer: np_norm.BatchNorm) -> None:
-        self.params = layer.params
-        self.buffers = {n: b for n, b in layer.buffers.items() if n != COUNT}
-        self.dtype = layer.dtype
-        self.training = layer.training
-        self.where = layer.where
-
-
 COUNT = "num_batches_tracked"
 
 
@@ -66,22 +54,9 @@ def batch_norm(layer: np_norm.BatchNorm) -> Reference:
     statistics (``running_mean``, ``running_var``) copied from the NumPy layer, in its
     train/eval mode (``reference.module`` is the module itself, e.g. to switch it to eval
     mode later). With ``momentum=None`` the NumPy layer's float ``num_batches_tracked``
-    buffer is linked to torch's int64 one (compared in the layer's dtype)."""
+    buffer is linked to torch's int64 one."""
     module = batch_norm_module(layer)
-    return link_batch_norm(layer, module, forward=channels_first(module))
-
-
-def link_batch_norm(layer: np_norm.BatchNorm, module: nn.Module,
-                    forward: Callable[[torch.Tensor], torch.Tensor] | None = None
-                    ) -> Reference:
-    """:func:`torch_ref.base.link_module` for a batch norm, whose ``num_batches_tracked``
-    (a float NumPy buffer with ``momentum=None``, torch's int64 one) link_module skips."""
-    reference = link_module(_WithoutCount(layer), module, forward=forward)
-    if COUNT in layer.buffers:
-        dtype = torch_dtype(layer.buffers[COUNT].dtype)
-        as_float = Layout("int64 count as float", lambda t: t.long(), lambda t: t.to(dtype))
-        reference.buffers[COUNT] = TensorLink(module.num_batches_tracked, as_float)
-    return reference
+    return link_module(layer, module, forward=channels_first(module))
 
 
 #: The reference of BatchNorm2d by its layer's name (the benchmarks import this one).

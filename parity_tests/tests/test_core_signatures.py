@@ -46,7 +46,6 @@ from parity_tests.engine import build_case, run_numpy
 from parity_tests.registry import REGISTRY, Case
 from parity_tests.seeding import case_rng, seed_from_env
 from torch_ref.base import link_module
-from torch_ref.normalization import link_batch_norm
 
 SEED = seed_from_env()
 F64 = np.dtype(np.float64)
@@ -104,8 +103,7 @@ def test_one_tuple_of_positional_arguments_builds_both_and_they_agree(case):
     rng = case_rng(SEED, f"signatures-{_layer_id(case)}")
     for value in layer.params.values():
         value[...] = rng.standard_normal(value.shape)
-    (link_batch_norm if channels_first or "BatchNorm" in numpy_class.__name__
-     else link_module)(layer, module)
+    link_module(layer, module)
     x = rng.standard_normal(shape)
     dy = rng.standard_normal(shape[:-1] + (3,) if numpy_class is Linear else shape)
     xt = torch.from_numpy(x.copy()).requires_grad_(True)
