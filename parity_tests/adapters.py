@@ -6,9 +6,11 @@ a registry entry: the entry's samples, torch reference and checks apply to it. A
 outside APIs differ:
 
 - **construction**: ``construct(config)`` builds the outside layer from the entry's
-  torch-named config (``{"in_features": 64, "out_features": 16}``); the default is
-  ``cls(**config)``. ``supports(config)`` returns a reason when a config cannot be
-  expressed (the check is then SKIP, never PASS), or raise :class:`Unsupported` anywhere;
+  torch-named config (``{"in_features": 64, "out_features": 16}``), or ``args(config)``
+  gives the target class's constructor arguments (a tuple, or a dict of keywords), so one
+  adapter serves every class of the same API; the default is ``cls(**config)``.
+  ``supports(config)`` returns a reason when a config cannot be expressed (the check is
+  then SKIP, never PASS), or raise :class:`Unsupported` anywhere;
 - **parameters**: ``params={"weight": Param("W", grad="grad_W", layout="(in, out)")}`` names
   where each of the entry's parameters and its gradient live (an attribute, a nested
   attribute ``"layer.w"`` or a dict item ``"parameters[W]"``) and their layout, converted
@@ -17,8 +19,10 @@ outside APIs differ:
 - **the calls**: ``forward`` and ``backward`` give the argument order (``"dy"`` or
   ``"x, dy"`` for a layer's backward; ``"prediction, target"`` or ``"target, prediction"``
   for a loss's forward and ``"none"`` or ``"target, prediction"`` for its backward), or a
-  callable; ``targets="one-hot"`` converts integer labels; ``data_format="NCHW"`` transposes
-  images both ways;
+  callable; ``targets="one-hot"`` converts integer labels (labels equal to the config's
+  ``ignore_index`` are left out: the outside loss sees the kept rows, so its mean runs over
+  them, as torch's, and their gradient is 0); ``data_format="NCHW"`` transposes images
+  both ways;
 - **state**: ``train(layer, mode)`` switches train/eval, ``buffers`` names running statistics.
 
 A layer that already follows this project's contract (``forward(x)``, ``backward(dy)``,
@@ -83,6 +87,7 @@ class Adapter:
     """How an outside class maps onto the layer contract (see the module docstring)."""
 
     construct: Callable[[Mapping[str, Any]], Any] | None = None
+    args: Callable[[Mapping[str, Any]], tuple[Any, ...] | Mapping[str, Any]] | None = None
     supports: Callable[[Mapping[str, Any]], str | None] | None = None
     params: Mapping[str, Param] | None = None
     buffers: Mapping[str, Param] = field(default_factory=dict)
@@ -282,26 +287,49 @@ class AdaptedLoss(AdaptedMixin, Loss):
         self._adapt(outside, adapter, shadow)
         self.dtype = None if dtype is None else np.dtype(dtype)
         self.training = True
+        self._kept: np.ndarray | None = None
+        self._shapes: tuple[tuple[int, ...], tuple[int, ...]] = ((), ())
 
-    def _target_for(self, prediction: np.ndarray, target: np.ndarray) -> np.ndarray:
-        if self.adapter.targets == "one-hot" and np.issubdtype(target.dtype, np.integer):
-            return np.eye(prediction.shape[-1], dtype=prediction.dtype)[target]
-        return target
+    def _target_for(self, prediction: np.ndarray, target: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """``targets="one-hot"``: integer labels as one-hot rows, the rows whose label is
+        ``ignore_index`` left out of both (``self._kept`` remembers which were kept)."""
+        self._kept = None
+        if self.adapter.targets != "one-hot" or not np.issubdtype(target.dtype, np.integer):
+            return prediction, target
+        ignore = getattr(self.shadow, "ignore_index", None)
+        if ignore is not None and np.any(target == ignore):
+            self._kept = target != ignore
+            prediction, target = prediction[self._kept], target[self._kept]
+        return prediction, np.eye(prediction.shape[-1], dtype=prediction.dtype)[target]
+
+    def _restored(self, kept_rows: Any, shape: tuple[int, ...]) -> Any:
+        """An array over the kept rows back in the full ``shape`` (0 at the left-out rows)."""
+        if self._kept is None or not isinstance(kept_rows, np.ndarray):
+            return kept_rows
+        full = np.zeros(shape, dtype=kept_rows.dtype)
+        full[self._kept] = kept_rows
+        return full
 
     def forward(self, prediction: np.ndarray, target: np.ndarray) -> Any:
-        target = self._target_for(prediction, target)
+        self._shapes = np.shape(target), np.shape(prediction)  # per-element loss, gradient
+        prediction, target = self._target_for(prediction, target)
         self._x, self._target = prediction, target
         spec = self.adapter.forward
         if callable(spec):
-            return spec(self.outside, prediction, target)
+            return self._restored(spec(self.outside, prediction, target), self._shapes[0])
         if spec == "target, prediction":
-            return self.outside.forward(target, prediction)
+            return self._restored(self.outside.forward(target, prediction), self._shapes[0])
         if spec in ("x", "prediction, target"):
-            return self.outside.forward(prediction, target)
+            return self._restored(self.outside.forward(prediction, target), self._shapes[0])
         raise ValueError(f"Adapter.forward for a loss must be 'prediction, target', "
                          f"'target, prediction' or a callable, got {spec!r}")
 
     def backward(self, dy: np.ndarray | None = None) -> Any:
+        return self._restored(self._outside_backward(
+            dy if dy is None or self._kept is None else dy[self._kept]), self._shapes[1])
+
+    def _outside_backward(self, dy: np.ndarray | None) -> Any:
         spec = self.adapter.backward
         if callable(spec):
             return spec(self.outside, self._x, self._target)
@@ -339,6 +367,10 @@ def adapted_factory(target: Target, like: Entry) -> Callable[..., Any]:
             _numpy_seed(rng)
         if adapter.construct is not None:
             outside = adapter.construct(config)
+        elif adapter.args is not None:
+            args = adapter.args(config)
+            outside = (target.layer(**args) if isinstance(args, Mapping)
+                       else target.layer(*args))
         else:
             outside = target.layer(**_accepted(target.layer, config, dtype))
         wrapper_cls = AdaptedLoss if isinstance(shadow, Loss) else Adapted
@@ -366,7 +398,7 @@ def _accepted(cls: Callable[..., Any], config: Mapping[str, Any], dtype: Any
     missing = [key for key in config if key not in parameters]
     if missing:
         raise Unsupported(f"{getattr(cls, '__name__', cls)} takes no {', '.join(missing)} "
-                          f"(give an Adapter with construct= to map them)")
+                          f"(give an Adapter with args= or construct= to map them)")
     extra = {"dtype": dtype} if dtype is not None and "dtype" in parameters else {}
     return {**config, **extra}
 
