@@ -44,7 +44,6 @@ from parity_tests.engine import (
     RunCache,
     SideRun,
     build_case,
-    error_slack,
     is_loss,
     parity_run,
     run_numpy,
@@ -291,25 +290,27 @@ def check_dtype(case: Case, seed: int, cache: RunCache | None = None) -> CheckRe
 
 # --------------------------------------------------------------------------- NumPy only
 def _numpy_vs_numpy(result: CheckResult, actual: SideRun, expected: SideRun,
-                    expected_name: str, guard: bool | None = None) -> CheckResult:
+                    expected_name: str, guard: bool | None = None,
+                    slack: dict[str, np.ndarray] | None = None) -> CheckResult:
     """``result`` with every tensor of one NumPy run compared against another's (with the
     error model's slack), or with the first run's exception when either raised."""
     for run in (actual, expected):
         if run.error is not None:
             result.error = run.error
             return result
-    case = result.case
-    slack = error_slack(case, build_case(case, result.seed), expected)
-    result.comparisons = compare_tensors(actual.tensors, expected.tensors, case,
+    result.comparisons = compare_tensors(actual.tensors, expected.tensors, result.case,
                                          expected_name, guard=guard, slack=slack)
     return result
 
 
 def check_impl_agreement(case: Case, seed: int, cache: RunCache | None = None) -> CheckResult:
-    """The first impl path (``loop``) against the second (``vectorized``), every tensor."""
-    first, second = case.entry.impls[:2]
-    runs = [run_numpy(build_case(case, seed, impl)) for impl in (first, second)]
-    return _numpy_vs_numpy(CheckResult("impl-agreement", case, seed), *runs, f"impl={second}")
+    """The first impl path (``loop``) against the second (``vectorized``), every tensor: the
+    NumPy sides of the two cases' parity runs."""
+    second = case.entry.impls[1]
+    first_run = parity_run(case.with_impl(case.entry.impls[0]), seed, cache)
+    second_run = parity_run(case.with_impl(second), seed, cache)
+    return _numpy_vs_numpy(CheckResult("impl-agreement", case, seed), first_run.numpy,
+                           second_run.numpy, f"impl={second}", slack=second_run.slack)
 
 
 def _strided(x: np.ndarray) -> np.ndarray:
@@ -323,11 +324,12 @@ def _strided(x: np.ndarray) -> np.ndarray:
 def check_memory_layout(case: Case, seed: int, cache: RunCache | None = None) -> CheckResult:
     """A strided view of the input (as from slicing or a transpose) computes what a
     contiguous copy does: no code path may assume C-contiguous memory."""
+    contiguous = parity_run(case, seed, cache)
     built = build_case(case, seed)
-    contiguous = run_numpy(build_case(case, seed))
     built.x = _strided(built.x)
     return _numpy_vs_numpy(CheckResult("memory-layout", case, seed), run_numpy(built),
-                           contiguous, "a contiguous copy of the input", guard=False)
+                           contiguous.numpy, "a contiguous copy of the input", guard=False,
+                           slack=contiguous.slack)
 
 
 def check_cache_freshness(case: Case, seed: int, cache: RunCache | None = None
@@ -335,7 +337,7 @@ def check_cache_freshness(case: Case, seed: int, cache: RunCache | None = None
     """``forward(x1); forward(x2); backward(dy)`` equals a fresh ``forward(x2);
     backward(dy)``: the cache belongs to the last forward call, never to an earlier one."""
     result = CheckResult("cache-freshness", case, seed)
-    fresh = run_numpy(build_case(case, seed))
+    fresh = parity_run(case, seed, cache)
     built = build_case(case, seed)
     other_rng = np.random.default_rng(OTHER_INPUT_SEED)
     other = case.sample.make_input(other_rng, case.sample.shape, case.dtype)
@@ -351,38 +353,22 @@ def check_cache_freshness(case: Case, seed: int, cache: RunCache | None = None
     # The earlier forward moved batch-norm statistics: restore them for the comparison.
     for name, value in built.layer.buffers.items():
         value[...] = build_case(case, seed).layer.buffers[name]
-    return _numpy_vs_numpy(result, run_numpy(built), fresh, "a fresh layer", guard=False)
+    return _numpy_vs_numpy(result, run_numpy(built), fresh.numpy, "a fresh layer",
+                           guard=False, slack=fresh.slack)
 
 
 def check_inputs_untouched(case: Case, seed: int, cache: RunCache | None = None
                            ) -> CheckResult:
-    """forward and backward never write into x, the target or the upstream gradient."""
+    """forward and backward never write into x, the target or the upstream gradient (the
+    parity run keeps a copy of each from before the call)."""
     result = CheckResult("inputs-untouched", case, seed)
-    built = build_case(case, seed)
-    before = {"x": built.x.copy()}
-    if built.target is not None:
-        before["target"] = built.target.copy()
-    seen: dict[str, np.ndarray] = {}
-    if not built.is_loss:
-        backward = built.layer.backward
-
-        def recording_backward(dy: np.ndarray) -> np.ndarray:
-            seen["dy before"] = dy.copy()
-            dx = backward(dy)
-            seen["dy"] = dy
-            return dx
-
-        built.layer.backward = recording_backward
-    run = run_numpy(built)
+    run = parity_run(case, seed, cache).numpy
     if run.error is not None:
         result.error = run.error
         return result
-    after = {"x": built.x, "target": built.target, "dy": seen.get("dy")}
-    if "dy before" in seen:
-        before["dy"] = seen["dy before"]
-    result.comparisons = [compare(name, after[name], value, EXACT,
+    result.comparisons = [compare(name, after, before, EXACT,
                                   expected_name=f"{name} before the call")
-                          for name, value in before.items()]
+                          for name, (before, after) in run.inputs.items()]
     for comparison in result.comparisons:
         if not comparison.ok and not comparison.problem:
             comparison.problem = f"{comparison.tensor} was modified by the layer"

@@ -106,6 +106,9 @@ class SideRun:
     #: Why the backward was not run although the forward was (torch side: the NumPy output
     #: has another shape, so the NumPy upstream gradient does not fit torch's output).
     backward_skipped: str = ""
+    #: The arrays the caller passed in (x, target, dy): a copy taken before each call and
+    #: the array itself after it, for the inputs-untouched check.
+    inputs: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     def failed_at(self, stage: str) -> bool:
         """Whether the run raised at ``stage`` ("forward") or before it."""
@@ -135,6 +138,9 @@ def run_numpy(built: Built, upstream: Upstream = None, backward: bool = True) ->
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
         stage = "numpy forward"
+        run.inputs["x"] = (x.copy(), x)
+        if built.target is not None:
+            run.inputs["target"] = (built.target.copy(), built.target)
         try:
             if built.is_loss:
                 out = layer.forward(x, built.target)
@@ -151,6 +157,8 @@ def run_numpy(built: Built, upstream: Upstream = None, backward: bool = True) ->
                     run.upstream = upstream(np.shape(y)) if callable(upstream) else upstream
             stage = "numpy backward"
             if backward:
+                if run.upstream is not None:
+                    run.inputs["dy"] = (np.array(run.upstream, copy=True), run.upstream)
                 run.tensors["input_grad"] = (layer.backward() if run.upstream is None
                                              else layer.backward(run.upstream))
                 for name in layer.params:
@@ -260,7 +268,10 @@ def parity_run(case: Case, seed: int, cache: RunCache | None = None) -> ParityRu
             failed = CaughtError.of("torch reference construction", error)
             return ParityRun(built, run_numpy(built), SideRun(error=failed), failed)
         numpy_run = run_numpy(built)
-        torch_run = run_torch(built, reference, numpy_run.upstream)
+        # torch gets the upstream gradient as drawn, even if the NumPy backward wrote into it
+        # (the inputs-untouched check reports that write).
+        upstream = numpy_run.inputs["dy"][0] if "dy" in numpy_run.inputs else numpy_run.upstream
+        torch_run = run_torch(built, reference, upstream)
         return ParityRun(built, numpy_run, torch_run,
                          slack=error_slack(case, build_case(case, seed), numpy_run))
 
