@@ -444,8 +444,26 @@ PREPARE = {"loop": prepare_numpy, "vectorized": prepare_numpy, "torch": prepare_
            "torch_cl": prepare_torch, "peer": prepare_peer}
 
 
+#: With timing disabled (``make test`` runs every benchmark once so none can rot), a case
+#: runs on at most this many images (rows: SMOKE_ROWS): the same code paths, checked against
+#: torch the same way, in a fraction of the time. ``parity bench`` always runs full sizes.
+SMOKE_IMAGES = 2
+SMOKE_ROWS = 64
+
+
+def smoke(case: BenchCase) -> BenchCase:
+    """``case`` cut to a few images or rows (and no loop subset: the loop runs them all)."""
+    keep = SMOKE_IMAGES if case.images else SMOKE_ROWS
+    if case.shape[0] <= keep:
+        return case
+    return replace(case, shape=(keep, *case.shape[1:]), loop_keep=None)
+
+
 def run_benchmark(benchmark: Any, case: BenchCase, variant: str) -> None:
-    """Check the variant, label it (group, extra_info), then time it."""
+    """Check the variant, label it (group, extra_info), then time it (with timing disabled:
+    once, on the :func:`smoke` size)."""
+    if getattr(benchmark, "disabled", False):
+        case = smoke(case)
     prepared = PREPARE[variant](case, variant)
     benchmark.group = case.group
     info = benchmark.extra_info
