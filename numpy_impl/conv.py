@@ -1,4 +1,5 @@
-"""2-D convolution on NHWC images, with a textbook loop path and a vectorized (im2col) path.
+"""2-D convolution on NHWC images, with a textbook loop path and a vectorized path (Winograd
+F(2×2, 3×3) for 3×3 stride-1 kernels, chunked im2col for every other config).
 
 Shapes: x (N, H, W, C_in), weight (kh, kw, C_in / groups, C_out) ("HWIO"), bias (C_out,),
 y (N, OH, OW, C_out). Like ``torch.nn.Conv2d`` this is a cross-correlation (the kernel is
@@ -35,12 +36,17 @@ sums is silenced inside the layer, since such an input has a defined result.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from numpy_impl.base import TwoPathLayer
 from numpy_impl.initializers import as_generator, bias_bound, get_initializer
+from numpy_impl.thresholds import size_threshold
 from numpy_impl.validation import check_choice, check_positive_int
 from numpy_impl.windows import (
     NHWC,
@@ -101,6 +107,51 @@ def check_padding_mode_fits(where: str, x_shape: tuple[int, ...], mode: str,
             )
 
 
+# --------------------------------------------------------------------------- thresholds
+def _winograd_geometry(kwargs: Mapping[str, Any], shape: tuple[int, ...]
+                       ) -> tuple[int, int, int]:
+    """(N, tile rows, tile columns) of a sample that takes the Winograd path."""
+    layer = Conv2D(**kwargs)
+    if not layer.winograd_applies():
+        raise ValueError("not a Winograd config")
+    top, bottom, left, right = layer.pads
+    return (shape[0], (shape[1] + top + bottom - 1) // 2, (shape[2] + left + right - 1) // 2)
+
+
+def _im2col_columns(kwargs: Mapping[str, Any], shape: tuple[int, ...], per_image: bool
+                    ) -> int:
+    """Elements of a sample's im2col column matrix (of one image with ``per_image``)."""
+    layer = Conv2D(**kwargs)
+    if layer.winograd_applies():
+        raise ValueError("not an im2col config")
+    plan = _Im2colPlan.of(layer, shape)
+    return (1 if per_image else shape[0]) * plan.oh * plan.ow * plan.groups * plan.kgp
+
+
+#: Tiles per band of the Winograd path (images in groups of at most this many tiles per
+#: tile row, then bands of tile rows): a band's V, M and Z stay in L2 whatever N.
+WINOGRAD_TILES = size_threshold(
+    "Conv2D.WINOGRAD_TILES", 512, entries=("conv2d",),
+    measure=lambda kwargs, shape: math.prod(_winograd_geometry(kwargs, shape)), blocks=True,
+    doc="2x2 output tiles per band of the vectorized Winograd path")
+size_threshold(
+    "Conv2D.WINOGRAD_TILES.groups", WINOGRAD_TILES, entries=("conv2d",),
+    measure=lambda kwargs, shape: (lambda n, th, tw: n * tw)(*_winograd_geometry(kwargs, shape)),
+    blocks=True, doc="tiles in one tile row of the batch: more than this splits the images "
+    "into groups, each with its own padded copy")
+#: Elements of the column matrix per band of the vectorized im2col path: bands of whole
+#: images, or of output rows of one image when one image's columns exceed it.
+IM2COL_CHUNK = size_threshold(
+    "Conv2D.IM2COL_CHUNK", 1 << 17, entries=("conv2d",),
+    measure=lambda kwargs, shape: _im2col_columns(kwargs, shape, per_image=False),
+    blocks=True, doc="im2col column-matrix elements per band (bands of whole images)")
+size_threshold(
+    "Conv2D.IM2COL_CHUNK.rows", IM2COL_CHUNK, entries=("conv2d",),
+    measure=lambda kwargs, shape: _im2col_columns(kwargs, shape, per_image=True),
+    blocks=True, doc="one image's im2col columns: above the chunk, bands of output rows "
+    "whose overlapping input rows carry their gradient into the next band")
+
+
 # --------------------------------------------------------------------------- the layer
 class Conv2D(TwoPathLayer):
     """y[n, r, c, g·C_out/G + o] = b[·] + Σ_{i<kh, j<kw, ch<C_in/G}
@@ -124,22 +175,75 @@ class Conv2D(TwoPathLayer):
 
     - ``impl="loop"``: the seeds' textbook form, one ``einsum("bijgc,ijcgo->bgo")`` per
       output position forward (``"bijc,ijco->bo"`` with a group axis); backward
-      accumulates dW and dxp per output position with einsums.
-    - ``impl="vectorized"`` (im2col, columns stored transposed): the padded input is laid
-      out channel-first, xc (G, C_in/G, N, Hp, Wp), and the window element of each kernel
-      offset t = (i, j) is copied from its strided view into the columns Xᵀ (G, kh·kw·C_in/G,
-      N·OH·OW), rows ordered (i, j, ch) like those of each group's weight
-      W_g (kh·kw·C_in/G, C_out/G). Then y = (Xᵀ)ᵀ · W, dW = Xᵀ · G (Xᵀ is kept from the
-      forward pass) and the column gradients dXᵀ = W · Gᵀ are GEMMs (one per group, batched
-      by ``np.matmul``; a single plain GEMM when groups = 1), with G = dy as
-      (N·OH·OW, C_out). col2im adds each offset's block of dXᵀ into the strided slice of the
-      channel-first dxc it came from, and dx is dxc folded back in NHWC. Loops run over the
-      kh·kw kernel offsets only, never over positions, groups or the batch.
+      accumulates dW and dxp per output position with einsums. It keeps the padded input.
+    - ``impl="vectorized"``: a padding_mode other than zeros pads x first (``pad_images``)
+      and the kernels below run on that copy without padding; backward folds its gradient
+      (``fold_padding``). Two kernels:
 
-      Why transposed: OpenBLAS runs these tall-skinny GEMMs fastest when the long N·OH·OW
-      axis is the contiguous one of the output (dXᵀ: 1.4x faster than dX at 25088 × 144),
-      one GEMM replaces kh·kw narrow ones (C_in = 3: 4x faster), and the copies of im2col
-      and col2im move runs of OW values instead of runs of C_in.
+      * **Winograd F(2×2, 3×3)** for 3×3 kernels, stride 1, dilation 1, groups 1 (Lavin
+        & Gray 2016). The output is cut into 2×2 tiles; tile (t, s) reads the 4×4 patch d
+        of xp at rows 2t..2t+3, columns 2s..2s+3, and, per (ch, o),
+
+            Y = Aᵀ [ (G W Gᵀ) ⊙ (Bᵀ d B) ] A
+
+            Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]]
+            G  = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]]
+            Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]]
+
+        summed over ch by 16 GEMMs, one per point ξ of the 4×4 transformed domain:
+        M[ξ] = V[ξ] U[ξ] with V = Bᵀ d B (tiles, C_in) and U = G W Gᵀ (C_in, C_out):
+        16·C_in·C_out multiplications per 4 outputs instead of 36·C_in·C_out (2.25× fewer).
+        The bias is added to M at ξ = (1, 1) (Aᵀ e₁e₁ᵀ A is all ones). Backward is the
+        exact adjoint of that pipeline: Z = A dY Aᵀ per tile, dU[ξ] = Σ_tiles V[ξ]ᵀ Z[ξ]
+        and dW = Gᵀ dU G; dV[ξ] = Z[ξ] U[ξ]ᵀ and dd = B dV Bᵀ overlap-added into dxp; db is
+        a GEMV over dy. A partial last tile row or column (odd OH or OW) computes its
+        extra outputs from zero padding and drops them (their dy is taken as 0).
+
+        Why F(2×2) and not F(4×4, 3×3) (6×6 patches, 36 GEMMs for 16 outputs, 4× fewer
+        multiplications than direct): its transforms hold entries up to 8 and 1/24, and
+        the float32 error grows with them: 1.3e-5 absolute (3.5e-6 of the largest output)
+        on N=32 28² 16→32, 6× torch's own float32 error and above torch's default atol
+        (1e-5); F(2×2)'s error is 0.6× torch's. Only exact float arithmetic sums the
+        same terms, so a non-finite value would spread over a whole tile: a forward whose
+        y is not all finite (inf or NaN in x, or an overflow) is recomputed by im2col, and
+        a dy with a non-finite value goes through the im2col backward, so both give
+        torch's direct-sum results.
+
+        Layout: the padded input is copied once into "rows, column parity, columns / 2,
+        N, C" (the parity split makes every tile view a slice), so every operand NumPy
+        touches is a contiguous run of at least N·C values (NHWC tile views have runs of
+        C: about 5× slower per element); layout copies move whole C-vectors as single
+        (void) items. The work runs in bands of at most WINOGRAD_TILES tiles (images in
+        groups, then tile rows), so a band's V, M, Z stay in L2 and the workspace stays
+        bounded whatever N.
+
+      * **im2col** (every other config: strides, dilation, groups, other kernels), in
+        bands of IM2COL_CHUNK column elements: bands of whole images, or, when one
+        image's columns are larger, bands of output rows (the input rows two bands share
+        carry their gradient into the next band), so the workspace stays bounded
+        whatever N. A band's columns X (P = band positions, G, Kp) are copied from the
+        padded input rows, one (void-item) copy per kernel row when the kw·C values of a
+        window row are contiguous in NHWC (groups 1, dilation 1), one per kernel offset
+        otherwise; columns ordered (i, j, ch) like each group's weight rows, then a column
+        of ones, and a column of zeros if that makes Kp = K + 1 odd (OpenBLAS ran the three
+        GEMMs of a 3-channel 3×3 kernel, K = 27, 6% slower than with Kp = 28, and K = 29
+        4% slower). With W_aug = [W_g; b_g; 0]:
+
+            y_g = X_g W_aug_g              (the bias comes with the ones column)
+            [dW_g; db_g]ᵀ = g_gᵀ X_g        (one GEMM gives both)
+            dX_gᵀ = W_aug_g g_gᵀ            (Kp, P), overlap-added (col2im) into a
+                                           channel-first band of dxp, then cropped to NHWC
+
+        per group (a batched ``np.matmul``; one plain GEMM when groups = 1).
+
+    What a forward keeps for backward (training or eval mode alike): the input's values
+    and nothing derived from them. The loop path keeps the padded input; the vectorized
+    im2col path keeps x itself (or the padded copy a padding_mode other than zeros made),
+    never its column matrix; the Winograd path keeps the zero-padded copy of x in its
+    internal layout that the forward built anyway (x's values and a border of zeros;
+    rebuilding it band by band from x in backward was measured 7% slower overall at N=32
+    28² 16→32). A cached x that is the caller's array becomes a private copy
+    (:meth:`Layer._remember_output`), so the cache is about x's size in every case.
 
     ``weight`` is stored (kh, kw, C_in/G, C_out); the torch reference permutes it to torch's
     (C_out, C_in/G, kh, kw). ``bias`` starts at zero (the seeds) or, with
@@ -217,6 +321,12 @@ class Conv2D(TwoPathLayer):
         }
 
     # ----------------------------------------------------------------- forward
+    def winograd_applies(self) -> bool:
+        """Whether the vectorized path uses Winograd F(2×2, 3×3): a 3×3 kernel, stride 1,
+        dilation 1 and groups 1 (any padding and padding_mode)."""
+        return (self.kernel_size == (3, 3) and self.stride == (1, 1)
+                and self.dilation == (1, 1) and self.groups == 1)
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         """x (N, H, W, C_in) -> y (N, OH, OW, C_out); caches what backward needs."""
         where = f"{self.where}.forward"
@@ -235,12 +345,11 @@ class Conv2D(TwoPathLayer):
             if self.impl == "loop":
                 xp = pad_images(x, self.pads, mode=self.padding_mode)
                 y = self._forward_loop(xp, out_hw)
+                if self.use_bias:
+                    y += self._params["bias"]
                 cache: Any = (xp, x.shape, out_hw)
             else:
-                y, cols = self._forward_vectorized(x, padded, out_hw)
-                cache = (cols, padded, x.shape, out_hw)
-            if self.use_bias:
-                y += self._params["bias"]
+                y, cache = self._forward_vectorized(x)
         return self._remember_output(y, cache)
 
     def _grouped_weight(self) -> np.ndarray:
@@ -267,32 +376,18 @@ class Conv2D(TwoPathLayer):
                     n, self.out_channels)
         return y
 
-    def _forward_vectorized(
-        self, x: np.ndarray, padded: tuple[int, int], out_hw: tuple[int, int]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        (kh, kw), (sh, sw), (dh, dw) = self.kernel_size, self.stride, self.dilation
-        n, h, w, c_in = x.shape
-        groups = self.groups
-        if self.padding_mode == "zeros":
-            top, _, left, _ = self.pads
-            xc = np.zeros((c_in, n, *padded), dtype=x.dtype)
-            xc[:, :, top:top + h, left:left + w] = x.transpose(3, 0, 1, 2)
-        else:
-            xc = pad_images(x, self.pads, mode=self.padding_mode).transpose(3, 0, 1, 2)
-        xg = xc.reshape(groups, c_in // groups, n, *padded)  # splits the channel axis: a view
-        cols = np.empty((groups, kh, kw, c_in // groups, n, *out_hw), dtype=x.dtype)
-        for i in range(kh):
-            rows = window_slice(i * dh, out_hw[0], sh)
-            for j in range(kw):
-                cols[:, i, j] = xg[:, :, :, rows, window_slice(j * dw, out_hw[1], sw)]
-        cols = cols.reshape(groups, kh * kw * c_in // groups, n * out_hw[0] * out_hw[1])  # Xᵀ
-        weight = self._params["weight"].reshape(cols.shape[1], groups, -1)
-        if groups == 1:
-            y = cols[0].T @ weight[:, 0]
-        else:  # (G, M, K) @ (G, K, C_out/G) -> (G, M, C_out/G) -> (M, C_out)
-            y = np.matmul(cols.transpose(0, 2, 1), weight.transpose(1, 0, 2))
-            y = y.transpose(1, 0, 2).reshape(cols.shape[2], self.out_channels)
-        return y.reshape(n, *out_hw, self.out_channels), cols
+    def _forward_vectorized(self, x: np.ndarray) -> tuple[np.ndarray, Any]:
+        """y and the cache ``(kernel, kept input, its shape, its padding, x's shape)``."""
+        xs, pads = np.ascontiguousarray(x), self.pads
+        if self.padding_mode != "zeros" and any(pads):
+            xs, pads = pad_images(xs, pads, mode=self.padding_mode), (0, 0, 0, 0)
+        weight, bias = self._params["weight"], self._params.get("bias")
+        if self.winograd_applies():
+            y, kept = _winograd_forward(xs, weight, bias, pads)
+            if y is not None:
+                return y, ("winograd", kept, xs.shape, pads, x.shape)
+        y = _im2col_forward(_Im2colPlan.of(self, xs.shape, pads), xs, weight, bias)
+        return y, ("im2col", xs, xs.shape, pads, x.shape)
 
     # ----------------------------------------------------------------- backward
     # backward (TwoPathLayer): dy (N, OH, OW, C_out) -> dx (N, H, W, C_in); fills ``grads``.
@@ -318,35 +413,569 @@ class Conv2D(TwoPathLayer):
         return fold_padding(dxp, self.pads, x_shape, self.padding_mode)
 
     def _backward_vectorized(self, cache: Any, dy: np.ndarray) -> np.ndarray:
-        cols, padded, x_shape, (oh, ow) = cache
-        (kh, kw), (sh, sw), (dh, dw) = self.kernel_size, self.stride, self.dilation
-        groups, weight = self.groups, self._params["weight"]
-        w3 = weight.reshape(cols.shape[1], groups, -1)  # (kh·kw·C_in/G, G, C_out/G)
-        g = dy.reshape(dy.shape[0] * oh * ow, self.out_channels)  # (N·OH·OW, C_out)
+        kernel, kept, xs_shape, pads, x_shape = cache
+        weight = self._params["weight"]
+        db = None
         with np.errstate(invalid="ignore"):  # inf input: dW sums inf·g of both signs
-            if groups == 1:
-                self._grads["weight"] = (cols[0] @ g).reshape(weight.shape)
-                dcols = w3[:, 0] @ g.T  # dXᵀ (kh·kw·C_in, N·OH·OW)
-            else:
-                gg = g.reshape(g.shape[0], groups, -1).transpose(1, 0, 2)  # (G, M, C_out/G)
-                dwg = np.matmul(cols, gg)  # (G, K, C_out/G)
-                self._grads["weight"] = dwg.transpose(1, 0, 2).reshape(weight.shape)
-                dcols = np.matmul(w3.transpose(1, 0, 2), gg.transpose(0, 2, 1))  # (G, K, M)
+            if kernel == "winograd":
+                # Σ dy per channel as a GEMV (~7x faster than dy.sum over three axes): the
+                # bias gradient, and a cheap test that dy is finite (Winograd would spread
+                # a non-finite value over a whole tile, see the class docstring).
+                db = np.ones(math.prod(dy.shape[:3]), dtype=dy.dtype) @ dy.reshape(
+                    -1, dy.shape[3])
+                if np.isfinite(db).all():
+                    dxs, dw = _winograd_backward(kept, xs_shape, pads, weight, dy)
+                else:
+                    kept = _winograd_unpack(kept, xs_shape, pads, dy.dtype)
+                    kernel = "im2col"
+            if kernel == "im2col":
+                plan = _Im2colPlan.of(self, xs_shape, pads)
+                dxs, dw, db = _im2col_backward(plan, kept, weight, dy)
+        self._grads["weight"] = dw
         if self.use_bias:
-            # Σ over rows as a GEMV: ~7x faster than g.sum(axis=0) on a tall (M, C_out) array.
-            self._grads["bias"] = np.ones(g.shape[0], dtype=g.dtype) @ g
-        n, c_group = x_shape[0], self.in_channels // groups
-        dcols = dcols.reshape(groups, kh, kw, c_group, n, oh, ow)
-        # col2im: offset (i, j) of every window lands on rows i·dh, i·dh + sh, … and columns
-        # j·dw, j·dw + sw, … of the padded input; overlapping windows accumulate.
-        dxc = np.zeros((self.in_channels, n, *padded), dtype=dy.dtype)
-        dxg = dxc.reshape(groups, c_group, n, *padded)
+            assert db is not None
+            self._grads["bias"] = db
+        if self.padding_mode != "zeros" and any(self.pads):
+            return fold_padding(dxs, self.pads, x_shape, self.padding_mode)
+        return dxs
+
+
+# --------------------------------------------------------------------------- helpers
+def _void_copy(dst: np.ndarray, src: np.ndarray) -> None:
+    """``dst[...] = src``, moving whole last-axis vectors as single void items when the last
+    axes of both are contiguous: a strided copy 2-3x faster than float by float."""
+    if src.size and src.strides[-1] == src.itemsize and dst.strides[-1] == dst.itemsize:
+        item = np.dtype((np.void, src.shape[-1] * src.itemsize))
+        try:
+            np.copyto(dst.view(item), src.view(item))
+            return
+        except ValueError:  # a view NumPy cannot reinterpret: copy value by value
+            pass
+    np.copyto(dst, src)
+
+
+# --------------------------------------------------------------------------- Winograd
+_WINOGRAD_G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
+#: The 4 Winograd points along each axis in internal ("slot") order: points 0 and 3 first,
+#: so that Bᵀ's rows 0 and 3 (d0 − d2, d1 − d3) are one subtraction of two row pairs.
+_SLOTS = (0, 3, 1, 2)
+#: Per slot pair ξ: the sign of Z = A dY Aᵀ relative to the internal Z' (A's column 3 is
+#: [0, −1]; Z' keeps +dY, the sign goes into U in backward).
+_SLOT_SIGNS = np.outer([1.0, -1.0, 1.0, 1.0], [1.0, -1.0, 1.0, 1.0]).reshape(16)
+
+
+def _winograd_plan(x_shape: tuple[int, ...], pads: tuple[int, int, int, int]
+                   ) -> tuple[int, int, int, int, int, int]:
+    """(OH, OW, tile rows TH, tile columns TW, images per group, tile rows per band)."""
+    n, h, w, _ = x_shape
+    top, bottom, left, right = pads
+    oh, ow = h + top + bottom - 2, w + left + right - 2
+    th, tw = (oh + 1) // 2, (ow + 1) // 2
+    group = max(1, min(n, WINOGRAD_TILES // tw))
+    band = max(1, min(th, round(WINOGRAD_TILES / (tw * group))))
+    return oh, ow, th, tw, group, band
+
+
+def _winograd_weight(w: np.ndarray) -> np.ndarray:
+    """U = G W Gᵀ in slot order, (16, C_in, C_out)."""
+    g = _WINOGRAD_G.astype(w.dtype)[list(_SLOTS)]
+    ci, co = w.shape[2:]
+    u = (g @ w.reshape(3, -1)).reshape(4, 3, ci, co)  # along i
+    u = np.tensordot(u, g, axes=([1], [1]))  # along j: (4, C_in, C_out, 4)
+    return np.ascontiguousarray(u.transpose(0, 3, 1, 2)).reshape(16, ci, co)
+
+
+def _winograd_weight_adjoint(du: np.ndarray, ci: int, co: int) -> np.ndarray:
+    """dW = Gᵀ dU G for dU (16, C_in, C_out) in slot order -> (3, 3, C_in, C_out)."""
+    g = _WINOGRAD_G.astype(du.dtype)[list(_SLOTS)]
+    d = np.einsum("ai,abk->ibk", g, du.reshape(4, 4, ci * co))
+    return np.einsum("bj,ibk->ijk", g, d).reshape(3, 3, ci, co)
+
+
+def _split_cols(dst: np.ndarray, src: np.ndarray, left: int) -> None:
+    """dst (H, 2, Q, N, C) parity layout <- src (N, H, W, C): padded column w + left is
+    dst[:, p, q] with w + left = 2q + p."""
+    width = src.shape[2]
+    for p in (0, 1):
+        w0 = (p - left) % 2
+        if w0 < width:
+            q0, count = (w0 + left - p) // 2, len(range(w0, width, 2))
+            _void_copy(dst[:, p, q0:q0 + count], src[:, :, w0::2].transpose(1, 2, 0, 3))
+
+
+def _merge_cols(dst: np.ndarray, src: np.ndarray, left: int) -> None:
+    """dst (N, H, W, C) <- src (H, 2, Q, N, C): the inverse of :func:`_split_cols`."""
+    width = dst.shape[2]
+    for p in (0, 1):
+        w0 = (p - left) % 2
+        if w0 < width:
+            q0, count = (w0 + left - p) // 2, len(range(w0, width, 2))
+            _void_copy(dst[:, :, w0::2], src[:, p, q0:q0 + count].transpose(2, 0, 1, 3))
+
+
+def _winograd_pad(x: np.ndarray, pads: tuple[int, int, int, int], th: int, tw: int
+                  ) -> np.ndarray:
+    """The zero-padded input of a group of images in the internal layout (2·TH + 2 padded
+    rows, 2 column parities, TW + 1 column pairs, N, C)."""
+    n, h, _, ci = x.shape
+    xp = np.zeros((2 * th + 2, 2, tw + 1, n, ci), x.dtype)
+    _split_cols(xp[pads[0]:pads[0] + h], x, pads[2])
+    return xp
+
+
+def _winograd_unpack(kept: list[np.ndarray], x_shape: tuple[int, ...],
+                     pads: tuple[int, int, int, int], dtype: np.dtype) -> np.ndarray:
+    """x (NHWC) back from the padded copies of :func:`_winograd_forward`."""
+    x = np.empty(x_shape, dtype)
+    first = 0
+    for xp in kept:
+        count = xp.shape[3]
+        _merge_cols(x[first:first + count], xp[pads[0]:pads[0] + x_shape[1]], pads[2])
+        first += count
+    return x
+
+
+def _input_transform(xb: np.ndarray, kk: int, r: np.ndarray, v: np.ndarray) -> None:
+    """V = Bᵀ d B of kk tile rows into v (4, 4, kk, TW, N, C), slot order.
+
+    xb: the band's padded rows as (kk + 1 row pairs, 2 row parity, 2 column parity, TW + 1,
+    N, C). Bᵀ's rows 0 and 3, (d0 − d2, d1 − d3), are one subtraction of two row pairs
+    (slots 0, 1); rows 1 and 2 are d1 + d2 and d2 − d1 (slots 2, 3). Same along columns.
+    """
+    tw = v.shape[3]
+    rc, vc = r[:, :kk], v[:, :, :kk]
+    lo, hi = xb[:kk], xb[1:kk + 1]  # patch rows (0, 1) and (2, 3)
+    np.subtract(lo.swapaxes(0, 1), hi.swapaxes(0, 1), out=rc[0:2])
+    np.add(lo[:, 1], hi[:, 0], out=rc[2])
+    np.subtract(hi[:, 0], lo[:, 1], out=rc[3])
+    lo, hi = rc[..., :tw, :, :], rc[..., 1:, :, :]  # patch columns (0, 1) and (2, 3)
+    np.subtract(lo.swapaxes(1, 2), hi.swapaxes(1, 2), out=vc[:, 0:2])
+    np.add(lo[:, :, 1], hi[:, :, 0], out=vc[:, 2])
+    np.subtract(hi[:, :, 0], lo[:, :, 1], out=vc[:, 3])
+
+
+def _write_tiles(y: np.ndarray, tiles: np.ndarray, r0: int) -> None:
+    """y's rows from r0 <- tiles (kk, 2 a, 2 b, TW, N, C_out), output (r0 + 2t + a, 2s + b):
+    the whole tiles in one copy; of a partial last tile row or column (odd OH or OW) the
+    outputs that exist."""
+    n, oh, ow, co = y.shape
+    kk, tw = tiles.shape[0], tiles.shape[3]
+    rows = min(2 * kk, oh - r0)  # output rows in this band
+    full_rows, full_cols = rows // 2, ow // 2
+    if full_rows and full_cols:
+        dst = y[:, r0:r0 + 2 * full_rows, :2 * full_cols].reshape(n, full_rows, 2, full_cols,
+                                                                  2, co)
+        _void_copy(dst, tiles[:full_rows, :, :, :full_cols].transpose(4, 0, 1, 3, 2, 5))
+    if rows % 2 and full_cols:  # a last tile row with one output row
+        dst = y[:, r0 + rows - 1, :2 * full_cols].reshape(n, full_cols, 2, co)
+        _void_copy(dst, tiles[full_rows, 0, :, :full_cols].transpose(2, 1, 0, 3))
+    if ow % 2:  # a last tile column with one output column
+        src = tiles[:, :, 0, tw - 1].reshape(2 * kk, n, co)[:rows]
+        _void_copy(y[:, r0:r0 + rows, ow - 1], src.transpose(1, 0, 2))
+
+
+def _read_tiles(z: np.ndarray, dy: np.ndarray, r0: int) -> None:
+    """z (2 a, 2 b, kk, TW, N, C_out) <- dy's outputs (r0 + 2t + a, 2s + b): the whole
+    tiles in one copy; a partial last tile row or column (odd OH or OW) gets zeros where
+    it runs past dy."""
+    n, oh, ow, co = dy.shape
+    kk, tw = z.shape[2], z.shape[3]
+    rows = min(2 * kk, oh - r0)  # output rows in this band
+    full_rows, full_cols = rows // 2, ow // 2
+    if full_rows < kk or full_cols < tw:
+        z[:, :, full_rows:] = 0
+        z[:, :, :, full_cols:] = 0
+    if full_rows and full_cols:
+        src = dy[:, r0:r0 + 2 * full_rows, :2 * full_cols].reshape(n, full_rows, 2, full_cols,
+                                                                   2, co)
+        _void_copy(z[:, :, :full_rows, :full_cols], src.transpose(2, 4, 1, 3, 0, 5))
+    if rows % 2 and full_cols:  # a last tile row with one output row
+        src = dy[:, r0 + rows - 1, :2 * full_cols].reshape(n, full_cols, 2, co)
+        _void_copy(z[0, :, full_rows, :full_cols], src.transpose(2, 1, 0, 3))
+    if ow % 2:  # a last tile column with one output column
+        for a in (0, 1):
+            count = len(range(a, rows, 2))
+            if count:
+                src = dy[:, r0 + a:r0 + rows:2, ow - 1]
+                _void_copy(z[a, 0, :count, tw - 1], src.transpose(1, 0, 2))
+
+
+def _winograd_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None,
+                      pads: tuple[int, int, int, int]
+                      ) -> tuple[np.ndarray | None, list[np.ndarray]]:
+    """(y, the padded copies of x per image group), or (None, []) when y is not all finite
+    (the caller then uses im2col)."""
+    n = x.shape[0]
+    oh, ow, th, tw, group, band = _winograd_plan(x.shape, pads)
+    u = _winograd_weight(weight)
+    y = np.empty((n, oh, ow, weight.shape[3]), x.dtype)
+    kept = []
+    for g0 in range(0, n, group):
+        g1 = min(n, g0 + group)
+        kept.append(_winograd_pad(x[g0:g1], pads, th, tw))
+        _winograd_forward_group(kept[-1], u, bias, th, tw, band, y[g0:g1])
+    # Σ y per channel (a GEMV, faster than y.sum()): non-finite if y holds inf or NaN
+    if not np.isfinite(np.ones(math.prod(y.shape[:3]), y.dtype) @ y.reshape(-1, y.shape[3])
+                       ).all():
+        return None, []
+    return y, kept
+
+
+def _winograd_forward_group(xp: np.ndarray, u: np.ndarray, bias: np.ndarray | None,
+                            th: int, tw: int, band: int, y: np.ndarray) -> None:
+    n, ci, co, dt = xp.shape[3], xp.shape[4], u.shape[2], xp.dtype
+    x6 = xp.reshape(th + 1, 2, 2, tw + 1, n, ci)
+    r = np.empty((4, band, 2, tw + 1, n, ci), dt)
+    v = np.empty((4, 4, band, tw, n, ci), dt)
+    m = np.empty((16, band * tw * n, co), dt)
+    p = np.empty((4, 2, band * tw * n, co), dt)
+    s = np.empty((4, band * tw * n, co), dt)
+    tiles = np.empty((band, 2, 2, tw, n, co), dt)
+    for t0 in range(0, th, band):
+        t1 = min(th, t0 + band)
+        kk = t1 - t0
+        count = kk * tw * n
+        _input_transform(x6[t0:t1 + 1], kk, r, v)
+        mc = m[:, :count]
+        np.matmul(v[:, :, :kk].reshape(16, count, ci), u, out=mc)
+        if bias is not None:
+            mc[10] += bias  # point (1, 1) = slot (2, 2): Aᵀ e₁e₁ᵀ A is all ones
+        # Aᵀ along v (slots 0..3 = points 0, 3, 1, 2): y0 = m0 + m1 + m2, y1 = m1 − m2 − m3
+        m4 = mc.reshape(4, 4, count, co)
+        pc, sc = p[:, :, :count], s[:, :count]
+        np.add(m4[:, 2], m4[:, 3], out=sc)
+        np.add(m4[:, 0], sc, out=pc[:, 0])
+        np.subtract(m4[:, 2], m4[:, 3], out=sc)
+        np.subtract(sc, m4[:, 1], out=pc[:, 1])
+        # Aᵀ along u, into (kk, a, b, TW, N, C_out)
+        p5 = pc.reshape(4, 2, kk, tw, n, co)
+        tc = tiles[:kk]
+        s2 = sc[:2].reshape(2, kk, tw, n, co)
+        np.add(p5[2], p5[3], out=s2)
+        np.add(p5[0], s2, out=tc[:, 0].swapaxes(0, 1))
+        np.subtract(p5[2], p5[3], out=s2)
+        np.subtract(s2, p5[1], out=tc[:, 1].swapaxes(0, 1))
+        _write_tiles(y, tc, 2 * t0)
+
+
+def _winograd_backward(kept: list[np.ndarray], x_shape: tuple[int, ...],
+                       pads: tuple[int, int, int, int], weight: np.ndarray, dy: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """(dx, dW) of the Winograd pipeline (see Conv2D's docstring)."""
+    n, _, _, ci = x_shape
+    co = weight.shape[3]
+    _, _, th, tw, group, band = _winograd_plan(x_shape, pads)
+    dt = dy.dtype
+    signs = _SLOT_SIGNS.astype(dt)[:, None, None]
+    u_signed = np.ascontiguousarray((_winograd_weight(weight) * signs).transpose(0, 2, 1))
+    du_t = np.zeros((16, co, ci), dt)  # dU'ᵀ summed over the groups
+    dx = np.empty(x_shape, dt)
+    for k, g0 in enumerate(range(0, n, group)):
+        g1 = min(n, g0 + group)
+        _winograd_backward_group(kept[k], pads, th, tw, band, u_signed, dy[g0:g1], dx[g0:g1],
+                                 du_t)
+    du = du_t.transpose(0, 2, 1) * signs
+    return dx, _winograd_weight_adjoint(du, ci, co)
+
+
+def _winograd_backward_group(xp: np.ndarray, pads: tuple[int, int, int, int], th: int,
+                             tw: int, band: int, u_signed: np.ndarray, dy: np.ndarray,
+                             dx: np.ndarray, du_t: np.ndarray) -> None:
+    n, h, _, ci = dx.shape
+    co, dt = dy.shape[3], dy.dtype
+    top, left = pads[0], pads[2]
+    x6 = xp.reshape(th + 1, 2, 2, tw + 1, n, ci)
+    r = np.empty((4, band, 2, tw + 1, n, ci), dt)
+    v = np.empty((4, 4, band, tw, n, ci), dt)
+    z = np.empty((4, 4, band, tw, n, co), dt)
+    dv = np.empty((16, band * tw * n, ci), dt)
+    c = np.empty((4, band, 2, tw + 1, n, ci), dt)
+    t1_buf = np.empty((4, band, tw, n, ci), dt)
+    t2_buf = np.empty((4, band, tw, n, ci), dt)
+    e1 = np.empty((band, 2, tw + 1, n, ci), dt)
+    e2 = np.empty((band, 2, tw + 1, n, ci), dt)
+    du_c = np.empty((16, co, ci), dt)
+    # Row pairs of dxp: the band's kk + 1; the last one is carried into the next band.
+    d = np.zeros((band + 1, 2, 2, tw + 1, n, ci), dt)
+    for t0 in range(0, th, band):
+        t1 = min(th, t0 + band)
+        kk = t1 - t0
+        count = kk * tw * n
+        _input_transform(x6[t0:t1 + 1], kk, r, v)  # V again: cheaper than keeping it
+        # Z' = A dY Aᵀ in slot order with A's −1 left out (its sign is in u_signed): slots
+        # (0, 1) = dY rows (0, 1), 2 = their sum, 3 = their difference; same along b.
+        zc = z[:, :, :kk]
+        _read_tiles(zc[0:2, 0:2], dy, 2 * t0)
+        np.add(zc[0, 0:2], zc[1, 0:2], out=zc[2, 0:2])
+        np.subtract(zc[0, 0:2], zc[1, 0:2], out=zc[3, 0:2])
+        np.add(zc[:, 0], zc[:, 1], out=zc[:, 2])
+        np.subtract(zc[:, 0], zc[:, 1], out=zc[:, 3])
+        zm = zc.reshape(16, count, co)
+        np.matmul(zm.transpose(0, 2, 1), v[:, :, :kk].reshape(16, count, ci), out=du_c)
+        du_t += du_c  # dU'ᵀ = Z'ᵀ V (runs faster than Vᵀ Z')
+        dvc = dv[:, :count]
+        np.matmul(zm, u_signed, out=dvc)
+        _winograd_dx_band(dvc.reshape(4, 4, kk, tw, n, ci), kk, c, t1_buf, t2_buf,
+                          d[:kk + 1], e1, e2)
+        # padded rows 2·t0 .. 2·t1 − 1 are final: crop them into dx, carry the last pair
+        r0, r1 = max(2 * t0, top), min(2 * t1, top + h)
+        if r1 > r0:
+            rows = d[:kk].reshape(2 * kk, 2, tw + 1, n, ci)
+            _merge_cols(dx[:, r0 - top:r1 - top], rows[r0 - 2 * t0:r1 - 2 * t0], left)
+        d[0] = d[kk]
+    r0, r1 = max(2 * th, top), min(2 * th + 2, top + h)
+    if r1 > r0:  # the last row pair, carried out of the last band
+        rows = d[0].reshape(2, 2, tw + 1, n, ci)
+        _merge_cols(dx[:, r0 - top:r1 - top], rows[r0 - 2 * th:r1 - 2 * th], left)
+
+
+def _winograd_dx_band(dv6: np.ndarray, kk: int, c: np.ndarray, t1_buf: np.ndarray,
+                      t2_buf: np.ndarray, d: np.ndarray, e1: np.ndarray, e2: np.ndarray
+                      ) -> None:
+    """dd = B dV Bᵀ for kk tile rows, overlap-added into the row pairs d[0..kk].
+
+    Along one axis, the patch positions 0..3 of tile s land on padded positions 2s..2s+3:
+    pair s gets (even, odd) = (dV[p0], dV[p1] − dV[p2] + dV[p3]) and pair s + 1 gets
+    (dV[p1] + dV[p2] − dV[p0], −dV[p3]) (the columns of Bᵀ); slots (0, 1, 2, 3) hold the
+    points (p0, p3, p1, p2). On entry d[0] holds what the previous band carried over; on
+    exit d[0..kk−1] are final and d[kk] is the carry for the next band.
+    """
+    tw = dv6.shape[3]
+    cc, ta, tb = c[:, :kk], t1_buf[:, :kk], t2_buf[:, :kk]
+    # columns: dv6 (4 u, 4 v, kk, TW, N, C) -> cc (4 u, kk, 2 parity, TW + 1, N, C)
+    np.add(dv6[:, 2], dv6[:, 3], out=ta)
+    ta -= dv6[:, 0]  # even, to pair s + 1
+    np.subtract(dv6[:, 2], dv6[:, 3], out=tb)
+    tb += dv6[:, 1]  # odd, to pair s
+    even, odd = cc[:, :, 0], cc[:, :, 1]
+    even[:, :, 0] = dv6[:, 0, :, 0]
+    np.add(dv6[:, 0, :, 1:], ta[:, :, :-1], out=even[:, :, 1:tw])
+    even[:, :, tw] = ta[:, :, -1]
+    odd[:, :, 0] = tb[:, :, 0]
+    np.subtract(tb[:, :, 1:], dv6[:, 1, :, :-1], out=odd[:, :, 1:tw])
+    np.negative(dv6[:, 1, :, -1], out=odd[:, :, tw])
+    # rows: cc (4 u slots, kk, ...) -> d (kk + 1 pairs, 2 parity, ...)
+    ea, eb = e1[:kk], e2[:kk]
+    np.add(cc[2], cc[3], out=ea)
+    ea -= cc[0]
+    np.subtract(cc[2], cc[3], out=eb)
+    eb += cc[1]
+    d[0, 0] += cc[0, 0]
+    d[0, 1] += eb[0]
+    if kk > 1:
+        np.add(cc[0, 1:], ea[:-1], out=d[1:kk, 0])
+        np.subtract(eb[1:], cc[1, :-1], out=d[1:kk, 1])
+    d[kk, 0] = ea[-1]
+    np.negative(cc[1, -1], out=d[kk, 1])
+
+
+# --------------------------------------------------------------------------- im2col
+@dataclass(frozen=True)
+class _Im2colPlan:
+    """The geometry of the chunked im2col path: bands of ``images`` whole images
+    (``rows == oh``), or of ``rows`` output rows of one image."""
+
+    x_shape: tuple[int, int, int, int]
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    dilation: tuple[int, int]
+    groups: int
+    c_out: int
+    pads: tuple[int, int, int, int]
+    padded: tuple[int, int]
+    oh: int
+    ow: int
+    kg: int  # kh·kw·C_in/G: weight rows per group
+    kgp: int  # columns per group: kg, the ones column, a zero column if that is odd
+    images: int
+    rows: int
+
+    @classmethod
+    def of(cls, layer: Conv2D, x_shape: tuple[int, ...],
+           pads: tuple[int, int, int, int] | None = None) -> _Im2colPlan:
+        pads = layer.pads if pads is None else pads
+        n, h, w, c = x_shape
+        (kh, kw), stride, dilation = layer.kernel_size, layer.stride, layer.dilation
+        padded = (h + pads[0] + pads[1], w + pads[2] + pads[3])
+        oh = output_size(padded[0], kh, stride[0], dilation[0])
+        ow = output_size(padded[1], kw, stride[1], dilation[1])
+        kg = kh * kw * c // layer.groups
+        kgp = kg + 1 + (kg + 1) % 2  # even: OpenBLAS ran the GEMMs of K = 27 or 29 slower than 28
+        per_row = ow * layer.groups * kgp  # column elements of one output row of one image
+        if oh * per_row <= IM2COL_CHUNK:
+            images, rows = max(1, min(n, IM2COL_CHUNK // (oh * per_row))), oh
+        else:
+            images, rows = 1, max(1, IM2COL_CHUNK // per_row)
+        return cls((n, h, w, c), (kh, kw), stride, dilation, layer.groups,
+                   layer.out_channels, pads, padded, oh, ow, kg, kgp, images, rows)
+
+    def bands(self) -> Iterator[tuple[int, int, int, int]]:
+        """(first image, end image, first output row, end output row) of each band."""
+        n = self.x_shape[0]
+        for n0 in range(0, n, self.images):
+            for r0 in range(0, self.oh, self.rows):
+                yield n0, min(n, n0 + self.images), r0, min(self.oh, r0 + self.rows)
+
+    def input_rows(self, r0: int, r1: int) -> tuple[int, int]:
+        """The padded rows [p0, p1) that output rows r0..r1 − 1 read."""
+        return r0 * self.stride[0], (r1 - 1) * self.stride[0] + span(self.kernel[0],
+                                                                     self.dilation[0])
+
+    def buffers(self, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray | None]:
+        """The column matrix of the largest band (P, G, Kp), its ones column set, and a
+        buffer for the padded input rows of a band (None without padding)."""
+        positions = self.images * self.rows * self.ow
+        cols = np.zeros((positions, self.groups, self.kgp), dtype)
+        cols[:, :, self.kg] = 1
+        p0, p1 = self.input_rows(0, self.rows)
+        size = self.images * (p1 - p0) * self.padded[1] * self.x_shape[3]
+        return cols, (np.empty(size, dtype) if any(self.pads) else None)
+
+    def band_input(self, x: np.ndarray, n0: int, n1: int, r0: int, r1: int,
+                   buffer: np.ndarray | None) -> np.ndarray:
+        """The padded input rows of a band (N_band, rows_in, Wp, C): a view of x without
+        padding, else filled into ``buffer`` with zeros outside x."""
+        p0, p1 = self.input_rows(r0, r1)
+        if buffer is None:
+            return x[n0:n1, p0:p1]
+        _, h, w, c = self.x_shape
+        top, _, left, _ = self.pads
+        xb = buffer[:(n1 - n0) * (p1 - p0) * self.padded[1] * c].reshape(
+            n1 - n0, p1 - p0, self.padded[1], c)
+        lo, hi = max(p0, top), min(p1, top + h)
+        xb[:, :max(0, lo - p0)] = 0
+        xb[:, max(0, hi - p0):] = 0
+        if hi > lo:
+            xb[:, lo - p0:hi - p0, :left] = 0
+            xb[:, lo - p0:hi - p0, left + w:] = 0
+            xb[:, lo - p0:hi - p0, left:left + w] = x[n0:n1, lo - top:hi - top]
+        return xb
+
+    def fill_columns(self, xb: np.ndarray, rows: int, cols: np.ndarray) -> None:
+        """cols (P, G, Kp) of a band: weight-row order (i, j, ch) within each group.
+
+        Groups 1 and dilation 1: the kw·C values of a window's row i are contiguous in NHWC
+        (columns c·sw .. c·sw + kw − 1 of one padded row), so kernel row i is ONE copy of
+        P items of kw·C values (a void dtype over an overlapping strided view): kh copies
+        instead of kh·kw copies of C-value runs (5x faster for C = 3). Otherwise one copy
+        per kernel offset of C/G-value runs per group.
+        """
+        nb, _, _, c = xb.shape
+        (kh, kw), (sh, sw), (dh, dw), groups = self.kernel, self.stride, self.dilation, \
+            self.groups
+        cg = c // groups
+        c6 = cols.reshape(nb, rows, self.ow, groups, self.kgp)
         for i in range(kh):
-            rows = window_slice(i * dh, oh, sh)
+            row_view = xb[:, i * dh:i * dh + sh * (rows - 1) + 1:sh]  # (N_band, rows, Wp, C)
+            if groups == 1 and dw == 1:
+                s = row_view.strides
+                src = as_strided(row_view, (nb, rows, self.ow, kw * c),
+                                 (s[0], s[1], sw * s[2], s[3]), writeable=False)
+                _void_copy(c6[:, :, :, 0, i * kw * c:(i + 1) * kw * c], src)
+                continue
             for j in range(kw):
-                dxg[:, :, :, rows, window_slice(j * dw, ow, sw)] += dcols[:, i, j]
-        if self.padding_mode == "zeros":
-            top, _, left, _ = self.pads
-            interior = dxc[:, :, top:top + x_shape[1], left:left + x_shape[2]]
-            return np.ascontiguousarray(interior.transpose(1, 2, 3, 0))
-        return fold_padding(dxc.transpose(1, 2, 3, 0), self.pads, x_shape, self.padding_mode)
+                src = row_view[:, :, j * dw:j * dw + sw * (self.ow - 1) + 1:sw]
+                t = i * kw + j
+                _void_copy(c6[..., t * cg:(t + 1) * cg], src.reshape(nb, rows, self.ow,
+                                                                     groups, cg))
+
+    def augmented_weight(self, weight: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+        """W_aug (G, Kp, C_out/G): each group's weight rows (i, j, ch), its bias, zeros."""
+        groups, kg = self.groups, self.kg
+        wa = np.zeros((groups, self.kgp, self.c_out // groups), weight.dtype)
+        wa[:, :kg] = weight.reshape(kg, groups, -1).transpose(1, 0, 2)
+        if bias is not None:
+            wa[:, kg] = bias.reshape(groups, -1)
+        return wa
+
+
+def _band(a: np.ndarray, n0: int, n1: int, r0: int, r1: int) -> np.ndarray:
+    """a[n0:n1, r0:r1] as (positions, channels): whole images or rows of one image, so a
+    contiguous slice of a contiguous array (a view: writes reach ``a``)."""
+    view = a[n0:n1, r0:r1]
+    assert view.flags.c_contiguous
+    return view.reshape(-1, a.shape[3])
+
+
+def _im2col_forward(plan: _Im2colPlan, x: np.ndarray, weight: np.ndarray,
+                    bias: np.ndarray | None) -> np.ndarray:
+    groups = plan.groups
+    wa = plan.augmented_weight(weight, bias)
+    y = np.empty((plan.x_shape[0], plan.oh, plan.ow, plan.c_out), x.dtype)
+    cols, xbuf = plan.buffers(x.dtype)
+    out = None if groups == 1 else np.empty((groups, cols.shape[0], wa.shape[2]), x.dtype)
+    for n0, n1, r0, r1 in plan.bands():
+        m = (n1 - n0) * (r1 - r0) * plan.ow
+        xc = cols[:m]
+        plan.fill_columns(plan.band_input(x, n0, n1, r0, r1, xbuf), r1 - r0, xc)
+        yb = _band(y, n0, n1, r0, r1)
+        if groups == 1:
+            np.matmul(xc[:, 0], wa[0], out=yb)  # the bias comes with the ones column
+        else:
+            assert out is not None
+            np.matmul(xc.transpose(1, 0, 2), wa, out=out[:, :m])
+            yb.reshape(m, groups, -1)[...] = out[:, :m].transpose(1, 0, 2)
+    return y
+
+
+def _im2col_backward(plan: _Im2colPlan, x: np.ndarray, weight: np.ndarray, dy: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(dx of the kernel's input, dW, db) band by band, the columns rebuilt from x."""
+    _, h, w, c = plan.x_shape
+    (kh, kw), (sh, sw), (dh, dw) = plan.kernel, plan.stride, plan.dilation
+    groups, kg, kgp = plan.groups, plan.kg, plan.kgp
+    top, _, left, _ = plan.pads
+    dt = dy.dtype
+    dy = np.ascontiguousarray(dy)
+    wa = plan.augmented_weight(weight, None)
+    cols, xbuf = plan.buffers(dt)
+    dwa = np.zeros((groups, plan.c_out // groups, kgp), dt)  # [dW; db]ᵀ per group
+    dwc = np.empty_like(dwa)
+    dcols = np.empty(groups * kgp * cols.shape[0], dt)
+    p0, p1 = plan.input_rows(0, plan.rows)
+    dxb = np.zeros((c, plan.images, p1 - p0, plan.padded[1]), dt)  # a band of dxp, C first
+    dx = np.empty(plan.x_shape, dt)
+    carried = 0  # padded rows at the top of dxb carried over from the previous band
+    for n0, n1, r0, r1 in plan.bands():
+        nb, rows = n1 - n0, r1 - r0
+        m = nb * rows * plan.ow
+        carried = 0 if r0 == 0 else carried
+        g = _band(dy, n0, n1, r0, r1)
+        xc = cols[:m]
+        plan.fill_columns(plan.band_input(x, n0, n1, r0, r1, xbuf), rows, xc)
+        dc = dcols[:groups * kgp * m].reshape(groups, kgp, m)
+        if groups == 1:
+            # gᵀ X ran at ~21 GFLOP/s where Xᵀ g ran at ~11 (OpenBLAS, Kp = 28)
+            np.matmul(g.T, xc[:, 0], out=dwc[0])
+            np.matmul(wa[0], g.T, out=dc[0])  # dXᵀ (Kp, P); rows >= kg are not used
+        else:
+            gg = g.reshape(m, groups, -1).transpose(1, 2, 0)  # (G, C_out/G, P)
+            np.matmul(gg, xc.transpose(1, 0, 2), out=dwc)
+            np.matmul(wa, gg, out=dc)
+        dwa += dwc
+        # col2im: offset (i, j) of every window lands on padded rows i·dh + sh·r and
+        # columns j·dw + sw·c; overlapping windows accumulate.
+        d7 = dc[:, :kg].reshape(groups, kh, kw, c // groups, nb, rows, plan.ow)
+        b0, b1 = plan.input_rows(r0, r1)
+        band = dxb[:, :nb, :b1 - b0]
+        band[:, :, carried:] = 0
+        bg = band.reshape(groups, c // groups, nb, b1 - b0, plan.padded[1])
+        for i in range(kh):
+            rs = window_slice(i * dh, rows, sh)
+            for j in range(kw):
+                bg[:, :, :, rs, window_slice(j * dw, plan.ow, sw)] += d7[:, i, j]
+        # padded rows b0 .. fin − 1 are final (fin: the next band's first row, or the end);
+        # rows b1 .. fin − 1 (a stride larger than the kernel, surplus rows) get nothing
+        fin = plan.padded[0] if r1 == plan.oh else r1 * sh
+        lo, hi = max(b0, top), min(fin, top + h)
+        mid = min(hi, b1)
+        if mid > lo:
+            dx[n0:n1, lo - top:mid - top] = band[:, :, lo - b0:mid - b0,
+                                                 left:left + w].transpose(1, 2, 3, 0)
+        if hi > max(lo, mid):
+            dx[n0:n1, max(lo, mid) - top:hi - top] = 0
+        carried = max(0, b1 - fin)
+        if carried:
+            dxb[:, :nb, :carried] = band[:, :, fin - b0:b1 - b0]
+    dw_ = dwa[:, :, :kg].reshape(groups, -1, kh, kw, c // groups).transpose(2, 3, 4, 0, 1)
+    return dx, dw_.reshape(weight.shape), dwa[:, :, kg].reshape(-1)

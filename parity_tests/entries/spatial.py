@@ -178,6 +178,39 @@ CONV_OPTION_SAMPLES = (
            note="non-finite cells copied by reflect padding, one group affected"),
 )
 
+#: The vectorized path's kernels and their size thresholds (numpy_impl.conv): Winograd
+#: F(2x2, 3x3) for 3x3 stride 1 (partial tiles, tiny images, every padding mode) and its
+#: bands and image groups; chunked im2col's bands of whole images and of output rows.
+CONV_KERNEL_SAMPLES = (
+    Sample("b2h1w2c3o4-k3-p1", (2, 1, 2, 3), conv(3, 4, 3, padding=1),
+           note="Winograd on a 1x2 image: one tile, half of it past the output"),
+    Sample("b3h2w1c2o3-k3-p1-replicate", (3, 2, 1, 2),
+           conv(2, 3, 3, padding=1, padding_mode="replicate"),
+           note="Winograd on a 2x1 image, replicate padding made first"),
+    Sample("b2h4w7c3o2-k3-p1x2-circular", (2, 4, 7, 3),
+           conv(3, 2, 3, padding=(1, 2), padding_mode="circular"),
+           note="Winograd with circular padding; 4x9 output: a partial last tile column"),
+    Sample("b2h3w3c2o2-k3-valid", (2, 3, 3, 2), conv(2, 2, 3, padding="valid"),
+           note="Winograd with a 1x1 output: one tile, three quarters dropped"),
+    Sample("b2h7w9c2o3-k3-p2", (2, 7, 9, 2), conv(2, 3, 3, padding=2),
+           note="Winograd with padding 2: 9x11 output, partial tiles on both axes"),
+    Sample("b4h32w32c2o2-k3-p1-winograd-bands", (4, 32, 32, 2), conv(2, 2, 3, padding=1),
+           note="1024 tiles: two Winograd bands (WINOGRAD_TILES = 512), the dx row pair "
+           "carried from one band into the next"),
+    Sample("b2h1w1024c1o2-k3-p1-winograd-groups", (2, 1, 1024, 1), conv(1, 2, 3, padding=1),
+           note="512 tiles per tile row: each image is its own group (its own padded copy)"),
+    Sample("b3h28w28c16o8-k3-p1-g2-im2col-bands", (3, 28, 28, 16),
+           conv(16, 8, 3, padding=1, groups=2),
+           note="im2col, 116K column elements per image: bands of whole images "
+           "(IM2COL_CHUNK = 128K), three of them"),
+    Sample("b2h28w28c16o4-k5-p2-im2col-rows", (2, 28, 28, 16), conv(16, 4, 5, padding=2),
+           note="im2col, 315K column elements per image: bands of 11 output rows, 4 input "
+           "rows shared by consecutive bands"),
+    Sample("b1h60w60c32o4-k3-s2-p1-im2col-rows", (1, 60, 60, 32),
+           conv(32, 4, 3, stride=2, padding=1),
+           note="im2col with stride 2 in bands of 15 output rows: one shared input row"),
+)
+
 
 IMAGES = zeros(2, 5, 5, 3)
 
@@ -278,13 +311,13 @@ CONV = Entry(
     name="conv2d",
     layer=Conv2D,
     reference=ref_conv.conv2d,
-    samples=CONV_SAMPLES + CONV_OPTION_SAMPLES,
+    samples=CONV_SAMPLES + CONV_OPTION_SAMPLES + CONV_KERNEL_SAMPLES,
     errors=CONV_ERRORS,
     error_kwargs={"in_channels": 3, "out_channels": 4, "kernel_size": 3},
     error_args=(IMAGES,),
     error_model=error_models.multilinear,
     description="2-D cross-correlation, NHWC, weight (kh, kw, c_in/groups, c_out); dilation, "
-    "groups, padding modes; loop and im2col",
+    "groups, padding modes; loop, and Winograd or chunked im2col",
 )
 
 

@@ -36,6 +36,7 @@ from parity_tests.engine import build_case, run_numpy, run_torch
 from parity_tests.entries.spatial import (
     ADAPTIVE,
     ADAPTIVE_MAX_INDEX_SAMPLES,
+    CONV,
     MAX_INDEX_SAMPLES,
     POOLS,
 )
@@ -247,3 +248,39 @@ def test_a_non_finite_upstream_gradient_goes_where_torch_sends_it(entry, kwargs,
     np.testing.assert_allclose(dx[finite], expected[finite], rtol=1e-10, atol=1e-12)
     if entry in (MAX_POOL, ADAPTIVE_MAX):
         assert np.count_nonzero(~np.isfinite(dx)) <= 2  # one cell per non-finite dy entry
+
+
+CONV_NONFINITE_DY = [
+    {"kernel_size": 3, "padding": 1},  # Winograd: its backward must not spread the value
+    {"kernel_size": 3, "padding": (2, 1), "padding_mode": "reflect"},  # Winograd, folded
+    {"kernel_size": 3, "stride": 2, "padding": 1},  # im2col
+    {"kernel_size": 3, "padding": 1, "groups": 2, "dilation": 2},  # im2col, groups
+]
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+@pytest.mark.parametrize("impl", ["loop", "vectorized"])
+@pytest.mark.parametrize("kwargs", CONV_NONFINITE_DY, ids=str)
+def test_conv2d_a_non_finite_upstream_gradient_reaches_what_torch_reaches(kwargs, impl, bad):
+    """A NaN (or ±inf) in dy: dx is non-finite exactly on the cells whose windows hold it
+    (torch's direct sums), not on a whole Winograd tile; dW and db likewise."""
+    entry = CONV
+    rng = np.random.default_rng(4)
+    built = build_case(Case(entry, entry.samples[0], F64, impl), 0)
+    built.layer = entry.build({"in_channels": 4, "out_channels": 4, **kwargs}, F64, rng, impl)
+    built.x = rng.standard_normal((2, 9, 8, 4))
+    y = built.layer.forward(built.x)
+    dy = rng.standard_normal(y.shape)
+    dy[0, 3, 2, 1] = bad
+    dy[1, -1, -1, 3] = -bad
+    ours = run_numpy(built, upstream=dy)
+    theirs = run_torch(built, entry.reference(built.layer), dy)
+    assert ours.error is None and theirs.error is None, (ours.error, theirs.error)
+    for name, expected in theirs.tensors.items():
+        got = ours.tensors[name]
+        assert np.isnan(expected).any() or np.isinf(expected).any() or name == "output", name
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(expected), err_msg=name)
+        np.testing.assert_array_equal(np.isinf(got), np.isinf(expected), err_msg=name)
+        finite = np.isfinite(expected)
+        np.testing.assert_allclose(got[finite], expected[finite], rtol=1e-10, atol=1e-12,
+                                   err_msg=name)
