@@ -4,10 +4,15 @@ Like torch's ``nn.Softmax(dim)`` / ``nn.LogSoftmax(dim)``, any input is accepted
 element: softmax 1, log-softmax 0, gradient 0), 1-D, zero-size, any ``dim`` in
 [−ndim, ndim). Non-finite logits give torch's values: −inf is an exact zero probability,
 +inf or NaN in a slice makes the whole slice NaN (torch's e^(x − max) is NaN there too).
+
+Both layers work on rows: ``dim`` is moved to the last axis (a view, or nothing at all when
+``dim`` is already last) and the rows are processed in blocks of ~64 K elements, so that
+every pass after the first over a block reads it from cache, not from memory.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -46,6 +51,11 @@ def _classes(kwargs: Any, shape: tuple[int, ...]) -> int:
     return shape[kwargs.get("dim", -1)] if shape else 1
 
 
+def _elements(kwargs: Any, shape: tuple[int, ...]) -> int:
+    """The number of elements of a registry sample's input (for the block sizes below)."""
+    return math.prod(shape)
+
+
 #: Rows at least this long take ``np.vecdot`` in :func:`row_dots`, shorter ones ``einsum``.
 VECDOT_CLASSES = size_threshold(
     "row_dots.VECDOT_CLASSES", 64, entries=("softmax",), measure=_classes, blocks=False,
@@ -61,6 +71,12 @@ def row_dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", a, b)
 
 
+def row_sums(a: np.ndarray, ones: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Σ over the last axis of a (rows, C) array as a GEMV, a · ones(C): one BLAS call
+    instead of a reduction per row (several times faster for short rows)."""
+    return np.matmul(a, ones, out=out)
+
+
 def check_dim(where: str, dim: object) -> int:
     """``dim`` of Softmax/LogSoftmax: an int (torch's implicit ``dim=None`` is deprecated)."""
     if dim is None:
@@ -70,18 +86,97 @@ def check_dim(where: str, dim: object) -> int:
 
 
 def to_last(x: np.ndarray, axis: int) -> np.ndarray:
-    """``x`` with ``axis`` moved last (a view); a 0-d array becomes shape (1,)."""
-    return np.moveaxis(x.reshape(x.shape or (1,)), axis, -1)
+    """``x`` with ``axis`` (non-negative) moved last: ``x`` itself when it already is, a view
+    otherwise; a 0-d array becomes shape (1,)."""
+    if x.ndim == 0:
+        return x.reshape(1)
+    return x if axis == x.ndim - 1 else np.moveaxis(x, axis, -1)
 
 
 def as_rows(a: np.ndarray) -> np.ndarray:
-    """``a`` as (rows, C) with C its last axis (zero-size arrays included)."""
-    return a.reshape(int(np.prod(a.shape[:-1])), a.shape[-1])
+    """``a`` as (rows, C) with C its last axis (zero-size arrays included): a view when the
+    memory allows, a copy otherwise (a transposed or strided ``a``)."""
+    return a.reshape(math.prod(a.shape[:-1]), a.shape[-1])
 
 
 def from_last(moved: np.ndarray, axis: int, shape: tuple[int, ...]) -> np.ndarray:
     """The inverse of :func:`to_last` for an array of the original ``shape``."""
+    if len(shape) == 0 or axis == len(shape) - 1:
+        return moved.reshape(shape)
     return np.moveaxis(moved, -1, axis).reshape(shape)
+
+
+def _blocks(count: int, classes: int, block_elements: int) -> range:
+    """Starts of the row blocks of ~``block_elements`` values each (one row at least)."""
+    return range(0, count, max(1, block_elements // max(1, classes)))
+
+
+def softmax_rows(rows: np.ndarray, block_elements: int) -> np.ndarray:
+    """softmax of each row of a (rows, C) array, a new C-contiguous array; the fast path of
+    :class:`Softmax`, equal to :func:`stable_softmax` to a few ulps.
+
+    The max shift only guards against overflow and underflow: softmax(x) = e^x / Σ e^x for
+    any row whose sum S = Σ e^x lies in [1, 1/tiny] (tiny = the smallest normal number).
+    Each block is therefore exponentiated as it is, its row sums come from one GEMV, and
+    s = e·(1/S): the max reduction and the subtraction (two passes of five) are skipped.
+    The reciprocals of all the rows are tested once, at the end: 1/S in [tiny, 1].
+    With S ≥ 1 every s_i = e_i/S ≤ e_i, so an e_i that lost digits to underflow is an
+    output that lost as many in torch's shifted form; with S ≤ 1/tiny the reciprocal is a
+    normal number. Every other row (an e_i or S overflowed to inf; S < 1, where shifted
+    values could have survived underflow; or the row holds NaN, +inf or only −inf, where S
+    is NaN, inf or 0) is recomputed afterwards with :func:`stable_softmax`, torch's shifted
+    form, which gives torch's non-finite semantics. One class takes the shifted form too
+    (e^x/e^x must be exactly 1, and NaN at a non-finite x).
+    """
+    count, classes = rows.shape
+    if classes <= 1 or count == 0:
+        return np.ascontiguousarray(stable_softmax(rows))
+    out = np.empty((count, classes), dtype=rows.dtype)
+    ones = np.ones(classes, dtype=rows.dtype)
+    reciprocals = np.empty(count, dtype=rows.dtype)  # 1/S of every row
+    step = _blocks(count, classes, block_elements).step
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for start in range(0, count, step):
+            e, r = out[start:start + step], reciprocals[start:start + step]
+            np.exp(rows[start:start + step], out=e)
+            row_sums(e, ones, out=r)
+            np.divide(1, r, out=r)
+            e *= r[:, None]
+    # S in [1, 1/tiny] <=> 1/S in [tiny, 1] (False at NaN); one test for all the rows.
+    unsafe = reciprocals < np.finfo(rows.dtype).tiny
+    unsafe |= ~(reciprocals <= 1)
+    if unsafe.any():  # outside the errstate: the shifted form warns about nothing
+        redo = np.flatnonzero(unsafe)
+        out[redo] = stable_softmax(rows[redo])
+    return out
+
+
+def log_softmax_rows(rows: np.ndarray, block_elements: int) -> np.ndarray:
+    """log softmax of each row of a (rows, C) array, a new C-contiguous array: per block of
+    rows, y = x − m (m = the row max, into the output), e^y into a block buffer, its row
+    sums S by one GEMV, then y −= log S in place. The same formula and shift as
+    :func:`stable_log_softmax` (the shift stays: without it the log of a row's top entry
+    would cancel, x − log Σ e^x, and lose digits), in fewer passes and allocations."""
+    count, classes = rows.shape
+    out = np.empty((count, classes), dtype=rows.dtype)
+    if out.size == 0:
+        return out
+    ones = np.ones(classes, dtype=rows.dtype)
+    blocks = _blocks(count, classes, block_elements)
+    exps = np.empty((min(count, blocks.step), classes), dtype=rows.dtype)
+    sums = np.empty(exps.shape[0], dtype=rows.dtype)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for start in blocks:
+            x_b = rows[start:start + blocks.step]
+            y_b, e_b, s_b = out[start:start + x_b.shape[0]], exps[:x_b.shape[0]], sums[
+                :x_b.shape[0]]
+            np.max(x_b, axis=1, initial=-np.inf, out=s_b)
+            np.subtract(x_b, s_b[:, None], out=y_b)
+            np.exp(y_b, out=e_b)
+            row_sums(e_b, ones, out=s_b)
+            np.log(s_b, out=s_b)
+            y_b -= s_b[:, None]
+    return out
 
 
 class Softmax(TwoPathLayer):
@@ -89,20 +184,23 @@ class Softmax(TwoPathLayer):
 
     Backward, for each slice along ``dim``:  dx = J dy  with the Jacobian  J = diag(s) − s sᵀ.
 
-    - ``impl="loop"`` builds J row by row (the seeds' textbook form, O(C²) per row);
-    - ``impl="vectorized"`` uses  J dy = s ⊙ (dy − ⟨s, dy⟩)  (O(C) per row): the row dots
-      ⟨s, dy⟩ come from :func:`row_dots` (no s ⊙ dy temporary), then dx = dy − ⟨s, dy⟩ and
-      dx ⊙= s in place. Large inputs go through in blocks of rows of ~64 K elements, so
-      the second and third passes read s and dy from cache instead of memory.
+    - ``impl="loop"``: the forward is the textbook shifted form (:func:`stable_softmax`),
+      the backward builds J row by row (the seeds' form, O(C²) per row);
+    - ``impl="vectorized"``: the forward is :func:`softmax_rows` (no max shift where none
+      is needed, the other rows recomputed shifted), the backward uses
+      J dy = s ⊙ (dy − ⟨s, dy⟩)  (O(C) per row): the row dots ⟨s, dy⟩ come from
+      :func:`row_dots` (no s ⊙ dy temporary), then dx = dy − ⟨s, dy⟩ and dx ⊙= s in
+      place, per block of rows of ~BLOCK_ELEMENTS values.
 
-    Both paths work on rows: ``dim`` is moved to the last axis (a view) and back.
+    After forward the layer keeps only s (the output, which is returned read-only) and the
+    axis: the backward needs nothing else.
     """
 
-    #: Elements per row block of the vectorized backward (256 KB per float32 array, L2-sized).
+    #: Elements per row block of the vectorized forward and backward (256 KB per float32
+    #: array, L2-sized).
     BLOCK_ELEMENTS = size_threshold(
-        "Softmax.BLOCK_ELEMENTS", 1 << 16, entries=("softmax",),
-        measure=lambda kwargs, shape: int(np.prod(shape)), blocks=True,
-        doc="elements per row block of the vectorized backward")
+        "Softmax.BLOCK_ELEMENTS", 1 << 16, entries=("softmax",), measure=_elements,
+        blocks=True, doc="elements per row block of the vectorized forward and backward")
 
     def __init__(self, dim: int = -1, *, impl: str = "vectorized") -> None:
         super().__init__(impl)
@@ -114,7 +212,11 @@ class Softmax(TwoPathLayer):
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = self._check_input(x)
         axis = check_axis(f"{self.where}.forward", "dim", self.dim, x)
-        s = np.asarray(stable_softmax(to_last(x, axis)))
+        moved = to_last(x, axis)
+        if self.impl == "loop":
+            s = np.asarray(stable_softmax(moved))
+        else:
+            s = softmax_rows(as_rows(moved), self.BLOCK_ELEMENTS).reshape(moved.shape)
         return self._remember_output(from_last(s, axis, x.shape), (s, axis))
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
@@ -128,12 +230,11 @@ class Softmax(TwoPathLayer):
         rows_s = as_rows(s)
         rows_dy = dy.reshape(rows_s.shape)
         dx = np.empty(rows_s.shape, dtype=dy.dtype)
-        step = max(1, cls.BLOCK_ELEMENTS // max(1, rows_s.shape[1]))
+        step = _blocks(*rows_s.shape, cls.BLOCK_ELEMENTS).step
         for start in range(0, rows_s.shape[0], step):
-            block = slice(start, start + step)
-            s_b, dx_b = rows_s[block], dx[block]
-            dots = row_dots(s_b, rows_dy[block])
-            np.subtract(rows_dy[block], dots[:, None], out=dx_b)
+            s_b, dy_b, dx_b = (rows_s[start:start + step], rows_dy[start:start + step],
+                               dx[start:start + step])
+            np.subtract(dy_b, row_dots(s_b, dy_b)[:, None], out=dx_b)
             dx_b *= s_b
         return dx.reshape(s.shape)
 
@@ -150,7 +251,18 @@ class Softmax(TwoPathLayer):
 
 class LogSoftmax(Layer):
     """y = log softmax(x) over axis ``dim`` (default the last, torch's ``nn.LogSoftmax``);
-    dx = dy − softmax(x) · Σ dy  (sums along ``dim``)."""
+    dx = dy − softmax(x) · Σ dy  (sums along ``dim``), with softmax(x) = e^y.
+
+    Forward :func:`log_softmax_rows`, backward per block of rows of ~BLOCK_ELEMENTS values:
+    Σ dy by one GEMV, dx = e^y, dx ⊙= Σ dy, dx = dy − dx in place. After forward the layer
+    keeps only y (the output, returned read-only, as torch's autograd keeps it) and the
+    axis; e^y is recomputed in backward rather than kept beside y.
+    """
+
+    #: Elements per row block of the forward and backward (256 KB per float32 array).
+    BLOCK_ELEMENTS = size_threshold(
+        "LogSoftmax.BLOCK_ELEMENTS", 1 << 16, entries=("log_softmax",), measure=_elements,
+        blocks=True, doc="elements per row block of the forward and backward")
 
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
@@ -162,11 +274,23 @@ class LogSoftmax(Layer):
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = self._check_input(x)
         axis = check_axis(f"{self.where}.forward", "dim", self.dim, x)
-        y = np.asarray(stable_log_softmax(to_last(x, axis)))
+        moved = to_last(x, axis)
+        y = log_softmax_rows(as_rows(moved), self.BLOCK_ELEMENTS).reshape(moved.shape)
         return self._remember_output(from_last(y, axis, x.shape), (y, axis))
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
         y, axis = self._take_cache(dy)
-        rows_dy = to_last(dy, axis)
-        dx = rows_dy - np.exp(y) * np.sum(rows_dy, axis=-1, keepdims=True)
-        return from_last(dx, axis, dy.shape)
+        rows_y = as_rows(y)
+        rows_dy = as_rows(to_last(dy, axis))
+        count, classes = rows_y.shape
+        dx = np.empty((count, classes), dtype=dy.dtype)
+        ones = np.ones(classes, dtype=dy.dtype)
+        step = _blocks(count, classes, self.BLOCK_ELEMENTS).step
+        with np.errstate(over="ignore", invalid="ignore"):  # NaN rows, inf·0
+            for start in range(0, count, step):
+                dy_b, dx_b = rows_dy[start:start + step], dx[start:start + step]
+                sums = row_sums(dy_b, ones)
+                np.exp(rows_y[start:start + step], out=dx_b)
+                dx_b *= sums[:, None]
+                np.subtract(dy_b, dx_b, out=dx_b)
+        return from_last(dx.reshape(y.shape), axis, dy.shape)

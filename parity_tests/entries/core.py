@@ -106,6 +106,37 @@ def probabilities_with_zeros(rng: np.random.Generator, shape: tuple[int, ...],
 ELEMENTWISE_NONFINITE = with_values({(0, 0): NAN, (0, 1): INF, (1, 2): -INF, (2, 3): NAN,
                                      (3, 0): 0.0, (3, 4): -INF, (5, 5): INF})
 
+#: Row kinds for the max-shift branch of the vectorized softmax forward (which skips the
+#: shift where the row sum S = Σ e^x lies in [1, 1/tiny], see numpy_impl.softmax
+#: .softmax_rows): (centre, jitter) of every logit of the row. float32 / float64 outcome:
+#: N(0, 1) (safe); −120 (S = 0 / S < 1: underflow); −95 (S subnormal / S < 1); +100
+#: (overflow / safe); ±800 (overflow and S = 0 in both); 85.5 and 706.5 (S above 1/tiny, a
+#: subnormal reciprocal, in float32 / float64); −3 (S < 1 without underflow). The row kind
+#: "top" is safe with its other entries underflowed (e^−85 … e^−135): S >= 1 keeps them.
+SHIFT_ROW_KINDS = ((0.0, 1.0), (-120.0, 1.0), (-95.0, 1.0), (100.0, 1.0), (800.0, 1.0),
+                   (-800.0, 1.0), (85.5, 0.01), (706.5, 0.01), (-3.0, 0.1), "top")
+
+
+def shift_rows(every: int = 1) -> InputMaker:
+    """Softmax logits whose rows (over the last axis) cycle through :data:`SHIFT_ROW_KINDS`
+    at every ``every``-th row (N(0, 1) rows between): rows that need the max shift and rows
+    that do not, in every row block of a large input."""
+
+    def make(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        x = rng.standard_normal(shape)
+        rows = x.reshape(-1, shape[-1])
+        for number, row in enumerate(rows[::every]):
+            kind = SHIFT_ROW_KINDS[number % len(SHIFT_ROW_KINDS)]
+            if kind == "top":
+                row[0] = 1.0 + 0.1 * row[0]
+                row[1:] = -85.0 - 50.0 * np.linspace(0, 1, shape[-1] - 1) + 0.1 * row[1:]
+            else:
+                row[...] = kind[0] + kind[1] * row
+        return x.astype(dtype)
+
+    return make
+
+
 #: Softmax rows with −inf (one, all but one, all), NaN and +inf, N(0, 1) elsewhere: rows
 #: 0-1 stay finite (−inf is a probability of exactly 0), rows 2-4 are NaN in torch.
 SOFTMAX_NONFINITE = with_values({(0, 1): -INF, (1, 0): -INF, (1, 1): -INF, (1, 3): -INF,
@@ -310,6 +341,12 @@ def softmax_samples(log: bool) -> tuple[Sample, ...]:
         Sample("dim0-nonfinite-b6c8", (6, 8), {"dim": 0},
                make_input=with_values({(1, 0): -INF, (2, 1): NAN, (3, 2): INF}),
                gradcheck=False, note="non-finite logits over the batch axis"),
+        Sample("shift-rows-b10c12", (10, 12), make_input=shift_rows(),
+               note="one row of each kind of SHIFT_ROW_KINDS: overflow, underflow, a sum "
+               "above 1/tiny or below 1, and safe rows (one with underflowed entries)"),
+        Sample("blocks3-shift-rows-b8200c16", (8200, 16), make_input=shift_rows(every=7),
+               note="131,200 elements (three row blocks, Softmax/LogSoftmax.BLOCK_ELEMENTS, "
+               "the last partial) with rows that need the max shift in every block"),
         Sample("huge-b6c3", (6, 3),
                make_input=with_values({(0, 0): 3e38, (0, 1): -3e38, (1, 2): -3e38,
                                        (2, 1): 3e38, (2, 2): 3e38}),
@@ -341,8 +378,8 @@ SOFTMAX = (
         reference=ref_softmax.softmax,
         samples=softmax_samples(log=False) + (
             Sample("blocks3-b8200c16", (8200, 16),
-                   note="131,200 elements: three row blocks of the vectorized backward "
-                   "(Softmax.BLOCK_ELEMENTS), the last one partial"),),
+                   note="131,200 elements: three row blocks of the vectorized forward and "
+                   "backward (Softmax.BLOCK_ELEMENTS), the last one partial"),),
         errors=SOFTMAX_ERRORS + impl_errors(),
         error_args=(VECTORS,),
         error_model=error_models.SOFTMAX,
@@ -352,7 +389,10 @@ SOFTMAX = (
         name="log_softmax",
         layer=LogSoftmax,
         reference=ref_softmax.log_softmax,
-        samples=softmax_samples(log=True),
+        samples=softmax_samples(log=True) + (
+            Sample("blocks3-b8200c16", (8200, 16),
+                   note="131,200 elements: three row blocks of the forward and backward "
+                   "(LogSoftmax.BLOCK_ELEMENTS), the last one partial"),),
         errors=SOFTMAX_ERRORS,
         error_args=(VECTORS,),
         error_model=error_models.LOG_SOFTMAX,
