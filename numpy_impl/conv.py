@@ -109,13 +109,15 @@ def check_padding_mode_fits(where: str, x_shape: tuple[int, ...], mode: str,
 
 # --------------------------------------------------------------------------- thresholds
 def _winograd_geometry(kwargs: Mapping[str, Any], shape: tuple[int, ...]
-                       ) -> tuple[int, int, int]:
-    """(N, tile rows, tile columns) of a sample that takes the Winograd path."""
+                       ) -> tuple[int, int, int, int]:
+    """(N, tile rows, tile columns, 16·(C_in + C_out): V and M elements per tile) of a
+    sample that takes the Winograd path."""
     layer = Conv2D(**kwargs)
     if not layer.winograd_applies():
         raise ValueError("not a Winograd config")
     top, bottom, left, right = layer.pads
-    return (shape[0], (shape[1] + top + bottom - 1) // 2, (shape[2] + left + right - 1) // 2)
+    return (shape[0], (shape[1] + top + bottom - 1) // 2, (shape[2] + left + right - 1) // 2,
+            16 * (layer.in_channels + layer.out_channels))
 
 
 def _im2col_columns(kwargs: Mapping[str, Any], shape: tuple[int, ...], per_image: bool
@@ -128,17 +130,21 @@ def _im2col_columns(kwargs: Mapping[str, Any], shape: tuple[int, ...], per_image
     return (1 if per_image else shape[0]) * plan.oh * plan.ow * plan.groups * plan.kgp
 
 
-#: Tiles per band of the Winograd path (images in groups of at most this many tiles per
-#: tile row, then bands of tile rows): a band's V, M and Z stay in L2 whatever N.
-WINOGRAD_TILES = size_threshold(
-    "Conv2D.WINOGRAD_TILES", 512, entries=("conv2d",),
+#: Elements of a Winograd band's transformed input V and products M, 16·tiles·(C_in +
+#: C_out): the tiles per band follow from it (images in groups, then bands of tile rows),
+#: so the workspace is bounded whatever N. Measured (fwd+bwd against torch, float32): the
+#: best band was 512 tiles at 16→32 and 8→16 (≥ 768), 128–192 at 64→64 and 64→128, and
+#: fell off sharply above that (0.67 → 1.02 × torch at 64→64 from 192 to 256 tiles).
+WINOGRAD_BAND = size_threshold(
+    "Conv2D.WINOGRAD_BAND", 3 << 17, entries=("conv2d",),
     measure=lambda kwargs, shape: math.prod(_winograd_geometry(kwargs, shape)), blocks=True,
-    doc="2x2 output tiles per band of the vectorized Winograd path")
+    doc="Winograd V and M elements per band, 16·tiles·(C_in + C_out)")
 size_threshold(
-    "Conv2D.WINOGRAD_TILES.groups", WINOGRAD_TILES, entries=("conv2d",),
-    measure=lambda kwargs, shape: (lambda n, th, tw: n * tw)(*_winograd_geometry(kwargs, shape)),
-    blocks=True, doc="tiles in one tile row of the batch: more than this splits the images "
-    "into groups, each with its own padded copy")
+    "Conv2D.WINOGRAD_BAND.groups", WINOGRAD_BAND, entries=("conv2d",),
+    measure=lambda kwargs, shape: (lambda n, th, tw, per_tile: n * tw * per_tile)(
+        *_winograd_geometry(kwargs, shape)),
+    blocks=True, doc="Winograd V and M elements of one tile row of the whole batch: more than "
+    "a band splits the images into groups, each with its own padded copy")
 #: Elements of the column matrix per band of the vectorized im2col path: bands of whole
 #: images, or of output rows of one image when one image's columns exceed it.
 IM2COL_CHUNK = size_threshold(
@@ -213,9 +219,9 @@ class Conv2D(TwoPathLayer):
         N, C" (the parity split makes every tile view a slice), so every operand NumPy
         touches is a contiguous run of at least N·C values (NHWC tile views have runs of
         C: about 5× slower per element); layout copies move whole C-vectors as single
-        (void) items. The work runs in bands of at most WINOGRAD_TILES tiles (images in
-        groups, then tile rows), so a band's V, M, Z stay in L2 and the workspace stays
-        bounded whatever N.
+        (void) items. The work runs in bands (images in groups, then tile rows) whose V
+        and M hold at most WINOGRAD_BAND elements, so they stay in cache and the workspace
+        is bounded whatever N.
 
       * **im2col** (every other config: strides, dilation, groups, other kernels), in
         bands of IM2COL_CHUNK column elements: bands of whole images, or, when one
@@ -464,15 +470,16 @@ _SLOTS = (0, 3, 1, 2)
 _SLOT_SIGNS = np.outer([1.0, -1.0, 1.0, 1.0], [1.0, -1.0, 1.0, 1.0]).reshape(16)
 
 
-def _winograd_plan(x_shape: tuple[int, ...], pads: tuple[int, int, int, int]
+def _winograd_plan(x_shape: tuple[int, ...], pads: tuple[int, int, int, int], c_out: int
                    ) -> tuple[int, int, int, int, int, int]:
     """(OH, OW, tile rows TH, tile columns TW, images per group, tile rows per band)."""
-    n, h, w, _ = x_shape
+    n, h, w, c_in = x_shape
     top, bottom, left, right = pads
     oh, ow = h + top + bottom - 2, w + left + right - 2
     th, tw = (oh + 1) // 2, (ow + 1) // 2
-    group = max(1, min(n, WINOGRAD_TILES // tw))
-    band = max(1, min(th, round(WINOGRAD_TILES / (tw * group))))
+    tiles = max(1, WINOGRAD_BAND // (16 * (c_in + c_out)))  # per band
+    group = max(1, min(n, tiles // tw))
+    band = max(1, min(th, round(tiles / (tw * group))))
     return oh, ow, th, tw, group, band
 
 
@@ -606,7 +613,7 @@ def _winograd_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None
     """(y, the padded copies of x per image group), or (None, []) when y is not all finite
     (the caller then uses im2col)."""
     n = x.shape[0]
-    oh, ow, th, tw, group, band = _winograd_plan(x.shape, pads)
+    oh, ow, th, tw, group, band = _winograd_plan(x.shape, pads, weight.shape[3])
     u = _winograd_weight(weight)
     y = np.empty((n, oh, ow, weight.shape[3]), x.dtype)
     kept = []
@@ -664,7 +671,7 @@ def _winograd_backward(kept: list[np.ndarray], x_shape: tuple[int, ...],
     """(dx, dW) of the Winograd pipeline (see Conv2D's docstring)."""
     n, _, _, ci = x_shape
     co = weight.shape[3]
-    _, _, th, tw, group, band = _winograd_plan(x_shape, pads)
+    _, _, th, tw, group, band = _winograd_plan(x_shape, pads, co)
     dt = dy.dtype
     signs = _SLOT_SIGNS.astype(dt)[:, None, None]
     u_signed = np.ascontiguousarray((_winograd_weight(weight) * signs).transpose(0, 2, 1))

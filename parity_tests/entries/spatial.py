@@ -194,11 +194,13 @@ CONV_KERNEL_SAMPLES = (
            note="Winograd with a 1x1 output: one tile, three quarters dropped"),
     Sample("b2h7w9c2o3-k3-p2", (2, 7, 9, 2), conv(2, 3, 3, padding=2),
            note="Winograd with padding 2: 9x11 output, partial tiles on both axes"),
-    Sample("b4h32w32c2o2-k3-p1-winograd-bands", (4, 32, 32, 2), conv(2, 2, 3, padding=1),
-           note="1024 tiles: two Winograd bands (WINOGRAD_TILES = 512), the dx row pair "
-           "carried from one band into the next"),
-    Sample("b2h1w1024c1o2-k3-p1-winograd-groups", (2, 1, 1024, 1), conv(1, 2, 3, padding=1),
-           note="512 tiles per tile row: each image is its own group (its own padded copy)"),
+    Sample("b4h32w32c16o32-k3-p1-winograd-bands", (4, 32, 32, 16), conv(16, 32, 3, padding=1),
+           note="1024 tiles of 16·48 V and M elements: two Winograd bands (WINOGRAD_BAND = "
+           "384K), the dx row pair carried from one band into the next"),
+    Sample("b2h1w1024c16o32-k3-p1-winograd-groups", (2, 1, 1024, 16),
+           conv(16, 32, 3, padding=1),
+           note="512 tiles per tile row, a whole band: each image is its own group (its own "
+           "padded copy)"),
     Sample("b3h28w28c16o8-k3-p1-g2-im2col-bands", (3, 28, 28, 16),
            conv(16, 8, 3, padding=1, groups=2),
            note="im2col, 116K column elements per image: bands of whole images "
