@@ -142,8 +142,8 @@ class CheckResult:
             return None
         entry = self.case.entry
         if entry.origin:  # the pytest plugin: the same option, the job id as the node name
-            option = entry.origin.replace("--plugin ", "--parity-plugin ").replace(
-                "--target ", "--parity-target ").replace("--as ", "--parity-as ")
+            option = entry.origin.replace("--plugin ", "--parity-plugin=").replace(
+                "--target ", "--parity-target=").replace("--as ", "--parity-as=")
             return f"PARITY_SEED={self.seed} pytest {option} --parity-job {shlex.quote(self.id)}"
         return f"PARITY_SEED={self.seed} pytest {shlex.quote(PYTEST_NODE.format(id=self.id))}"
 

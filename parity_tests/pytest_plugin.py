@@ -2,12 +2,14 @@
 
     pytest --parity-target mypkg.layers:Dense --parity-as linear
     pytest --parity-plugin my_adapters.py          # a file with TARGETS = [Target(...), ...]
-    pytest --parity-plugin my_adapters.py --parity-job forward-linear:...-float32-b32i64o16
+    pytest --parity-plugin=my_adapters.py --parity-job forward-linear:...-float32-b32i64o16
 
 Each job of the plan (check × case) becomes one test item named by its job id, under a
 collector called ``parity``; ``--parity-job ID`` (repeatable) selects jobs by their exact id,
-which is what the failure messages' repro lines use. Without these options the plugin does
-nothing. For one's own tests, :func:`check_layer` runs every check on one class.
+which is what the failure messages' repro lines use (and then nothing else of the session's
+tests runs). Without these options the plugin does nothing. Write ``--parity-plugin=PATH``
+with ``=``: a separate PATH argument is also a path pytest collects from. For one's own
+tests, :func:`check_layer` runs every check on one class.
 """
 
 from __future__ import annotations
@@ -93,6 +95,10 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     collector = ParityCollector.from_parent(
         session, name="parity", jobs=_jobs(config),
         seed=seed_from_env() if seed is None else seed)
+    if config.getoption("parity_job"):
+        # An exact job selection (a printed repro line) runs those jobs and nothing else.
+        config.hook.pytest_deselected(items=list(items))
+        items.clear()
     items.extend(collector.collect())
 
 
