@@ -8,17 +8,32 @@ permute.
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 import numpy as np
 
 from numpy_impl.base import Layer
+from numpy_impl.thresholds import size_threshold
 from numpy_impl.validation import (
     check_axis_size,
     check_finite_float,
     check_fraction,
     check_positive_int,
 )
+
+#: The registry entries of the batch norms (for the thresholds below).
+BATCH_NORM_ENTRIES = ("batch_norm1d", "batch_norm2d", "batch_norm3d")
+
+
+def _elements(kwargs: Any, shape: tuple[int, ...]) -> int:
+    """The number of values of a registry sample's input."""
+    return math.prod(shape)
+
+
+def _channels(kwargs: Any, shape: tuple[int, ...]) -> int:
+    """The channels (last axis) of a registry sample's input."""
+    return shape[-1]
 
 
 class BatchNorm(Layer):
@@ -63,16 +78,41 @@ class BatchNorm(Layer):
     statistics. A zero-size batch gives an empty output, leaves the running statistics
     alone and still counts a batch, as torch.
 
-    float32 accuracy: the statistics come from the corrected two-pass algorithm
-    (:func:`batch_statistics`), so when the mean is large against the spread (mean/std ~
-    100) x − μ keeps its digits: a one-pass Σx and Σx², or even Σx then Σ(x − μ)², loses
-    log₂(mean/std) bits and more as M grows.
+    float32 accuracy (:func:`batch_statistics`): the sums run in float32 (GEMVs and einsums,
+    no float64 pass over the data), each over at most n_b/k rows of one block, and the
+    partial sums are combined in float64. Where the mean is no larger than the spread,
+    var = Σx²/M − mean² loses at most one bit; where it is larger (mean/std ~ 100), a
+    one-pass Σx and Σx², or even Σx then Σ(x − μ)², loses log₂(mean/std) bits and more as
+    M grows, so each block is shifted by its own mean (exact, Sterbenz), the shift's
+    rounding measured, and the blocks combined by Chan's formula: x − μ keeps its digits.
 
-    The statistics are taken on the (M, C) view: Σ and Σ dy as GEMVs (:func:`column_sums`),
-    Σ (x − μ)² (accumulated in float64, :func:`sum_of_squares`) and Σ dy·(x − μ) as einsums
-    (no product temporary). The cache holds x − rough mean, the per-channel correction and
-    1/s rather than x̂, and y = (x − rough)·(γ/s) + (β − correction·γ/s).
+    The work goes in row blocks of ~BLOCK_ELEMENTS values (:class:`Sweep`), so that every
+    pass over a block after the first reads it from cache, and every elementwise pass runs
+    on a "wide" view of the block (k rows at a time, the per-channel vector tiled k times:
+    NumPy's inner loop then runs over k·C values instead of C). Forward: sweep 1 Σx (GEMV)
+    and Σx² (einsum) per block; only when some channel's mean exceeds its spread, sweep 2
+    c = x − μ_b, Σc and Σc²; last sweep y = c·(γ/s) + (β − offset_b·γ/s) in two in-place
+    operations. Backward: sweep 1 Σ dy (GEMV) and Σ dy·c (einsum) per block; sweep 2
+    dx = k₁·(dy − (c·k₂ + k₃_b)) in four in-place operations (no temporary).
+
+    After forward the layer keeps only what backward needs: c (M, C) = x − μ_b per block
+    (x itself, as a private copy, when no shift was needed: μ_b = 0; x − running_mean in
+    eval mode with running statistics), the per-block correction ``offsets`` (B, C) =
+    mean − μ_b (0 in eval), 1/s (C,), and whether batch statistics were used; never x̂ or y.
     """
+
+    #: Values per row block of both sweeps (2 MB of float32: a block's two or three arrays
+    #: stay in the L3 cache; measured best from 2 to 16 MB tensors, smaller blocks pay more
+    #: NumPy calls than they save): the passes over a block after the first read it from
+    #: cache.
+    BLOCK_ELEMENTS = size_threshold(
+        "BatchNorm.BLOCK_ELEMENTS", 1 << 19, entries=BATCH_NORM_ENTRIES, measure=_elements,
+        blocks=True, doc="values per row block of the forward and backward sweeps")
+    #: Values per wide row of the elementwise passes: with C < WIDE_ELEMENTS channels, k rows
+    #: (k = the largest divisor of M up to WIDE_ELEMENTS // C) are viewed as one.
+    WIDE_ELEMENTS = size_threshold(
+        "BatchNorm.WIDE_ELEMENTS", 1 << 13, entries=BATCH_NORM_ENTRIES, measure=_channels,
+        blocks=False, doc="channels below which the elementwise passes run on wide views")
 
     #: Accepted input ranks and their layouts (the channels always last).
     LAYOUTS: ClassVar[dict[int, str]] = {}
@@ -99,6 +139,7 @@ class BatchNorm(Layer):
         self.use_bias = bool(bias)
         self.track_running_stats = bool(track_running_stats)
         self._batches = 0
+        self._last_sweep: Sweep | None = None
         assert self.dtype is not None
         c = self.num_features
         if self.affine:
@@ -150,7 +191,7 @@ class BatchNorm(Layer):
         where = f"{self.where}.forward"
         x = self._check_input(x)
         self._check_layout(x)
-        rows = x.reshape(-1, self.num_features)
+        rows = np.ascontiguousarray(x.reshape(-1, self.num_features))
         m, dtype = rows.shape[0], x.dtype
         batch_stats = self.training or not self.track_running_stats
         if batch_stats and m == 1:
@@ -162,27 +203,43 @@ class BatchNorm(Layer):
         updates = self.training and self.track_running_stats
         if updates:
             self._count_batch()
-        if batch_stats:
-            rough, centered, offset, var = batch_statistics(rows)
-            if updates and m > 0:
-                self._update_running_stats(rough + offset, var, m, dtype)
-        else:
-            with np.errstate(invalid="ignore"):  # inf − inf: NaN, as torch
-                centered = rows - self._buffers["running_mean"]
-            offset = np.zeros(self.num_features, dtype)
-            var = self._buffers["running_var"]
-        with np.errstate(divide="ignore", invalid="ignore"):  # a NaN or inf variance
+        sweep = self._sweep(m)
+        y = np.empty(rows.shape, dtype)
+        # inf − inf, 0·inf, a NaN or inf variance: NaN, as torch
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if batch_stats:
+                mean, centered, offsets, var = batch_statistics(rows, sweep)
+                if updates and m > 0:
+                    self._update_running_stats(mean, var, m, dtype)
+            else:  # x − running_mean is taken in the output's sweep below
+                centered = np.empty(rows.shape, dtype)
+                offsets = np.zeros((len(sweep.blocks), self.num_features), dtype)
+                var = self._buffers["running_var"]
+                wide_mean = sweep.tile(self._buffers["running_mean"])
             inv_std = (1 / np.sqrt(var + dtype.type(self.eps))).astype(dtype, copy=False)
-        scale = inv_std * self._params["weight"] if self.affine else inv_std
-        shift = -offset * scale
-        if "bias" in self._params:
-            shift += self._params["bias"]
-        # y = γ x̂ + β = (centered − offset)·(γ/s) + β: x̂ itself is never stored.
-        with np.errstate(invalid="ignore"):
-            y = centered * scale
-            y += shift
-        cache = (centered, offset, inv_std, batch_stats)
+            scale = inv_std * self._params["weight"] if self.affine else inv_std
+            # y = γ x̂ + β = (centered − offset_b)·(γ/s) + β: x̂ itself is never stored.
+            shifts = offsets * -scale
+            if "bias" in self._params:
+                shifts += self._params["bias"]
+            wide_scale, wide_shifts = sweep.tile(scale), sweep.tile(shifts)
+            for i, block in enumerate(sweep.blocks):
+                c_b, y_b = sweep.wide(centered[block]), sweep.wide(y[block])
+                if not batch_stats:
+                    np.subtract(sweep.wide(rows[block]), wide_mean, out=c_b)
+                np.multiply(c_b, wide_scale, out=y_b)
+                y_b += wide_shifts[i]
+        cache = (centered, offsets, inv_std, batch_stats)
         return self._remember_output(y.reshape(x.shape), cache)
+
+    def _sweep(self, rows: int) -> Sweep:
+        """The :class:`Sweep` of a batch of ``rows`` rows (the last one is kept: forward and
+        backward, and the next steps of a training loop, share it)."""
+        if self._last_sweep is None or self._last_sweep.rows != rows:
+            assert self.dtype is not None
+            self._last_sweep = Sweep(rows, self.num_features, self.BLOCK_ELEMENTS,
+                                     self.WIDE_ELEMENTS, self.dtype)
+        return self._last_sweep
 
     def _update_running_stats(self, mean: np.ndarray, var: np.ndarray, m: int,
                               dtype: np.dtype) -> None:
@@ -190,32 +247,51 @@ class BatchNorm(Layer):
                             else self.momentum)
         unbiased = var * dtype.type(m / (m - 1))
         rm, rv = self._buffers["running_mean"], self._buffers["running_var"]
-        with np.errstate(invalid="ignore", over="ignore"):
-            rm *= 1 - factor
-            rm += factor * mean
-            rv *= 1 - factor
-            rv += factor * unbiased
+        rm *= 1 - factor  # (non-finite statistics: forward's errstate)
+        rm += factor * mean
+        rv *= 1 - factor
+        rv += factor * unbiased
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
-        centered, offset, inv_std, batch_stats = self._take_cache(dy)
-        rows_dy = dy.reshape(centered.shape)
+        centered, offsets, inv_std, batch_stats = self._take_cache(dy)
+        rows_dy = np.ascontiguousarray(dy.reshape(centered.shape))
+        (m, c), dtype = centered.shape, dy.dtype
+        sweep = self._sweep(m)
         scale = inv_std * self._params["weight"] if self.affine else inv_std
+        dx = np.empty(centered.shape, dtype)
         with np.errstate(invalid="ignore", over="ignore"):  # non-finite statistics: NaN
-            sum_dy = column_sums(rows_dy)
-            # Σ dy·x̂ with x̂ = (centered − offset)·(1/s), the offset applied per channel.
-            sum_dy_xhat = (np.einsum("ij,ij->j", rows_dy, centered) - offset * sum_dy) * inv_std
-            dx = rows_dy * scale
-            if batch_stats and centered.shape[0]:
-                # dx = scale·dy − (scale/M)·(Σ dy + x̂·Σ dy·x̂)
-                #    = scale·dy − centered·k + (offset·k − scale·Σ dy/M),  k = scale/s·Σ dy·x̂/M
-                m = centered.shape[0]
-                k = scale * inv_std * sum_dy_xhat / m
-                dx -= centered * k
-                dx += offset * k - scale * sum_dy / m
+            # Sweep 1: Σ dy and Σ dy·centered per block, in float64 across the blocks.
+            partials = np.empty((len(sweep.blocks), 2, sweep.k * c), dtype)
+            for i, block in enumerate(sweep.blocks):
+                dy_b, c_b = sweep.wide(rows_dy[block]), sweep.wide(centered[block])
+                sweep.sums(dy_b, out=partials[i, 0])
+                np.einsum("ij,ij->j", dy_b, c_b, out=partials[i, 1])
+            folded = sweep.fold(partials)
+            sum_dy, sum_dy_centered = folded[:, 0], folded[:, 1]
+            # Σ dy·x̂ with x̂ = (centered − offset_b)·(1/s), the offsets applied per block.
+            sum_dy_xhat = (sum_dy_centered - offsets * sum_dy).sum(axis=0) * inv_std
+            sum_dy = sum_dy.sum(axis=0)
+            wide_scale = sweep.tile(scale)
+            if batch_stats and m:
+                # dx = (γ/s)·(dy − Σ dy/M − x̂·Σ dy·x̂/M) = k1·(dy − (centered·k2 + k3_b)),
+                # k1 = γ/s, k2 = Σ dy·x̂/(s·M), k3_b = Σ dy/M − offset_b·k2.
+                k2 = inv_std * sum_dy_xhat / m
+                wide_k2 = sweep.tile(k2.astype(dtype))
+                wide_k3 = sweep.tile((sum_dy / m - offsets * k2).astype(dtype))
+                for i, block in enumerate(sweep.blocks):  # sweep 2, in place
+                    dx_b = sweep.wide(dx[block])
+                    np.multiply(sweep.wide(centered[block]), wide_k2, out=dx_b)
+                    dx_b += wide_k3[i]
+                    np.subtract(sweep.wide(rows_dy[block]), dx_b, out=dx_b)
+                    dx_b *= wide_scale
+            else:
+                for block in sweep.blocks:
+                    np.multiply(sweep.wide(rows_dy[block]), wide_scale,
+                                out=sweep.wide(dx[block]))
         if self.affine:
-            self._grads["weight"] = sum_dy_xhat
+            self._grads["weight"] = sum_dy_xhat.astype(dtype)
             if self.use_bias:
-                self._grads["bias"] = sum_dy
+                self._grads["bias"] = sum_dy.astype(dtype)
         return dx.reshape(dy.shape)
 
 
@@ -241,42 +317,116 @@ class BatchNorm3d(BatchNorm):
     LAYOUTS: ClassVar[dict[int, str]] = {5: "(batch, depth, height, width, channels)"}
 
 
-def batch_statistics(rows: np.ndarray
+class Sweep:
+    """The row blocks of an (M, C) problem and the wide views its passes use.
+
+    Blocks hold ~``block_elements`` values each, a multiple of k rows; :meth:`wide` views a
+    C-contiguous block (n, C) as (n/k, k·C) and :meth:`tile` repeats a per-channel vector
+    (C,) (or one per block, (B, C)) k times to match, where k is the largest divisor of M
+    up to ``wide_elements // C`` (1 when C >= ``wide_elements``). :meth:`sums` is Σ over a
+    wide block's rows (a GEMV), :meth:`fold` turns such sums (…, k·C) into per-channel
+    sums (…, C) in float64: a float32 sum then runs over only n/k rows. Everything a block
+    needs is prepared once per call: a pass costs one NumPy call per block."""
+
+    def __init__(self, rows: int, channels: int, block_elements: int,
+                 wide_elements: int, dtype: np.dtype) -> None:
+        self.rows, self.channels = rows, channels
+        widest = wide_elements // channels if channels < wide_elements else 1
+        self.k = math.gcd(rows, widest) if rows else 1
+        step = max(1, block_elements // (channels * self.k)) * self.k
+        self.blocks = [slice(start, start + step) for start in range(0, rows, step)]
+        #: rows of each block
+        self.sizes = np.array([min(rows, b.stop) - b.start for b in self.blocks], np.int64)
+        self._ones = np.ones(step // self.k, dtype)
+        self._ones_k = np.ones(self.k)
+
+    def wide(self, block: np.ndarray) -> np.ndarray:
+        return block.reshape(-1, self.k * self.channels)
+
+    def tile(self, vectors: np.ndarray) -> np.ndarray:
+        """(C,) → (k·C,), or (B, C) → (B, k·C)."""
+        tiled = np.empty((*vectors.shape[:-1], self.k, self.channels), vectors.dtype)
+        tiled[...] = vectors[..., None, :]
+        return tiled.reshape(*vectors.shape[:-1], self.k * self.channels)
+
+    def sums(self, wide_block: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Σ over the rows of a wide block, (k·C,), by GEMV into ``out``."""
+        return np.matmul(self._ones[:wide_block.shape[0]], wide_block, out=out)
+
+    def fold(self, wide_sums: np.ndarray) -> np.ndarray:
+        """(…, k·C) sums over wide rows → (…, C) per-channel sums, in float64."""
+        parts = wide_sums.astype(np.float64).reshape(*wide_sums.shape[:-1], self.k,
+                                                       self.channels)
+        return self._ones_k @ parts
+
+
+def batch_statistics(rows: np.ndarray, sweep: Sweep
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per-column statistics of an (M, C) array by the corrected two-pass algorithm:
-    ``(rough, centered, offset, var)`` with ``rough`` = Σx/M in the array's dtype,
-    ``centered`` = x − rough, ``offset`` = Σ centered / M (so the mean is rough + offset and
-    x − mean = centered − offset) and the biased ``var`` = Σ centered²/M − offset².
+    """Per-column statistics of a C-contiguous (M, C) array, ``(mean, centered, offsets,
+    var)`` with the biased ``var``: ``centered`` = x − μ_b in each block b of ``sweep``, and
+    ``offsets`` (B, C) = mean − μ_b, so that x − mean = centered − offset_b. The shifts μ_b
+    are 0 (``centered`` is ``rows`` itself) when no channel's mean is larger than its
+    standard deviation, the blocks' means otherwise.
 
-    Why: in float32 Σx/M is off by up to ~√M·u·|mean|, which a plain two-pass variance and
-    x − mean inherit in full when |mean| ≫ std. Here ``centered`` is exact (Sterbenz: x and
-    rough agree to a factor 2 when the mean is large), and ``offset`` sums numbers of the
-    size of the spread, so x̂ = (centered − offset)/s keeps its digits; it costs one more
-    GEMV than the plain two-pass form. An empty batch gives mean 0 and variance 1 (they
-    normalize nothing and update nothing; torch never computes them)."""
-    m, c = rows.shape
+    Sweep 1 takes Σx (GEMV) and Σx² (einsum, no product temporary) per block, each a float32
+    sum over n_b/k rows of the block's wide view, folded into float64 (:meth:`Sweep.fold`).
+    When mean² <= var in every channel, var = Σx²/M − mean² loses at most one bit to the
+    subtraction (the float64 sums have ~30 to spare) and x − mean = x − offset keeps its
+    digits: nothing is shifted, nothing copied, and the sweep wrote nothing.
+
+    Otherwise (|mean| > std in some channel, NaN or inf): in float32 Σx/M is off by up to
+    ~√M·u·|mean|, which a plain two-pass variance and x − mean inherit in full when
+    |mean| ≫ std. Sweep 2 makes ``centered`` (a new array) = x − μ_b with μ_b the block's
+    mean in the array's dtype, exact by Sterbenz (x and μ_b agree to a factor 2 when the mean
+    is large), and measures the rounding of μ_b rather than inheriting it: δ_b = Σ centered
+    / n_b sums numbers of the size of the spread, so x̂ = (centered − offset_b)/s keeps its
+    digits. Σ centered (GEMV) and Σ centered² (einsum) are folded as above and combined in
+    float64 with Chan's formula: M2 = Σ_b (Σ centered² − n_b·δ_b²) + Σ_b n_b·(μ_b + δ_b −
+    mean)², which never makes one variance the difference of two large numbers, whatever
+    the order of the data.
+
+    An empty batch gives mean 0 and variance 1 (they normalize nothing and update nothing;
+    torch never computes them). Non-finite values give NaN (the caller's errstate)."""
+    (m, c), dtype = rows.shape, rows.dtype
+    count, k = len(sweep.blocks), sweep.k
     if m == 0:
-        zeros = np.zeros(c, rows.dtype)
-        return zeros, rows.copy(), zeros.copy(), np.ones(c, rows.dtype)
-    with np.errstate(invalid="ignore", over="ignore"):  # non-finite values give NaN, as torch
-        rough = column_sums(rows) / m
-        centered = rows - rough
-        offset = column_sums(centered) / m
-        var = sum_of_squares(centered) / m - offset * offset
-    return rough, centered, offset, var
-
-
-def sum_of_squares(a: np.ndarray) -> np.ndarray:
-    """Σ_rows a² per column of an (M, C) array, accumulated in float64 (torch's CPU kernel
-    accumulates its statistics in double) and returned in a's dtype: an einsum, no product
-    temporary. A float32 sum of M = 8192 squares is off by up to ~√M·u relative, and the
-    variance's error moves every x̂ (by up to 6e-6 at |x̂| ≈ 4.5); the float64 accumulation
-    costs ~0.4 ms per 8192 × 64 values. (The gradient's Σ dy·x̂ stays a float32 einsum: its
-    rounding is the error model's summation slack.)"""
-    return np.einsum("ij,ij->j", a, a, dtype=np.float64).astype(a.dtype, copy=False)
+        zeros = np.zeros(c, dtype)
+        return zeros, rows.copy(), np.zeros((count, c), dtype), np.ones(c, dtype)
+    partials = np.empty((count, 2, k * c), dtype)  # per block, wide: Σx and Σx² (Σc, Σc²)
+    for i, block in enumerate(sweep.blocks):
+        x_b = sweep.wide(rows[block])
+        sweep.sums(x_b, out=partials[i, 0])
+        np.einsum("ij,ij->j", x_b, x_b, out=partials[i, 1])
+    folded = sweep.fold(partials)
+    block_sums = folded[:, 0]
+    mean = block_sums.sum(axis=0) / m
+    var = folded[:, 1].sum(axis=0) / m - mean * mean
+    if np.all(mean * mean <= var):  # False at NaN
+        offsets = np.broadcast_to(mean.astype(dtype), (count, c)).copy()
+        return mean.astype(dtype), rows, offsets, var.astype(dtype)
+    centered = np.empty((m, c), dtype)
+    shifts = (block_sums / sweep.sizes[:, None]).astype(dtype)
+    wide_shift = np.empty((k, c), dtype)
+    for i, block in enumerate(sweep.blocks):
+        x_b, c_b = sweep.wide(rows[block]), sweep.wide(centered[block])
+        wide_shift[...] = shifts[i]
+        np.subtract(x_b, wide_shift.reshape(-1), out=c_b)
+        sweep.sums(c_b, out=partials[i, 0])
+        np.einsum("ij,ij->j", c_b, c_b, out=partials[i, 1])
+    folded = sweep.fold(partials)
+    sums, squares = folded[:, 0], folded[:, 1]
+    sizes = sweep.sizes[:, None]
+    deltas = sums / sizes
+    block_means = shifts + deltas
+    mean = (block_means * sizes).sum(axis=0) / m
+    spread = block_means - mean
+    m2 = (squares - sums * deltas + sizes * spread * spread).sum(axis=0)
+    var = np.maximum(m2 / m, 0.0)
+    return mean.astype(dtype), centered, (mean - shifts).astype(dtype), var.astype(dtype)
 
 
 def column_sums(rows: np.ndarray) -> np.ndarray:
     """Σ over the rows of an (M, C) array as a GEMV, ones(M) · rows: ~5x faster than
-    ``rows.sum(axis=0)`` (or a sum over NHWC's axes (0, 1, 2)) for tall arrays."""
+    ``rows.sum(axis=0)`` (or a sum over NHWC's axes (0, 1, 2)) for tall arrays (the layer
+    itself sums wide blocks, :meth:`Sweep.sums`)."""
     return np.ones(rows.shape[0], dtype=rows.dtype) @ rows

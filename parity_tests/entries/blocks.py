@@ -96,6 +96,17 @@ def batch_norm_samples(shape: tuple[int, ...], tag: str) -> tuple[Sample, ...]:
     )
 
 
+def image_offsets(mean: float, step: float) -> Any:
+    """N(mean + step·n, 1) in image n (axis 0): the blocks of rows of a large batch have
+    different means, all far above the spread (a sample's ``make_input``)."""
+
+    def make(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        offsets = mean + step * np.arange(shape[0]).reshape(-1, *(1,) * (len(shape) - 1))
+        return (rng.standard_normal(shape) + offsets).astype(dtype)
+
+    return make
+
+
 BN_SAMPLES = batch_norm_samples((4, 5, 5, 3), "b4h5w5c3") + (
     Sample("train-steps4-b8h4w4c6", (8, 4, 4, 6), {"num_features": 6},
            make_input=normal(2.0, 1.5), steps=4,
@@ -114,6 +125,12 @@ BN_SAMPLES = batch_norm_samples((4, 5, 5, 3), "b4h5w5c3") + (
            note="mean/std = 100 over M = 8192 values: the former statistics (Σx/M in "
            "float32, then x − mean) failed forward or memory-layout at every seed 0-19 "
            "(headroom up to 4); the corrected two-pass statistics pass at 0.3"),
+    Sample("train-offsets-blocks3-b17h16w16c256", (17, 16, 16, 256), {"num_features": 256},
+           make_input=image_offsets(100.0, 0.5), steps=2,
+           note="1,114,112 values: three row blocks (BatchNorm.BLOCK_ELEMENTS, the last "
+           "partial); image n ~ N(100 + n/2, 1), so the blocks' means differ and lie far "
+           "above the spread: each block is shifted by its own mean and Chan's formula "
+           "combines them"),
 )
 BN1D_SAMPLES = batch_norm_samples((16, 4), "b16c4") + batch_norm_samples((4, 5, 3), "b4t5c3")[
     :1] + (
@@ -127,6 +144,10 @@ BN1D_SAMPLES = batch_norm_samples((16, 4), "b16c4") + batch_norm_samples((4, 5, 
            training=False),
     Sample("eval-b1c3", (1, 3), {"num_features": 3}, setup=random_running_stats,
            training=False, note="one value per channel is fine in eval mode"),
+    Sample("train-b4c8192", (4, 8192), {"num_features": 8192},
+           note="C >= BatchNorm.WIDE_ELEMENTS: the passes run on the rows as they are"),
+    Sample("train-mean100-b4c8192", (4, 8192), {"num_features": 8192},
+           make_input=normal(0.5, 50.0), note="the same, shifted by the blocks' means"),
 )
 BN3D_SAMPLES = tuple(s for s in batch_norm_samples((2, 3, 3, 2, 3), "b2c3-d3h3w2")
                      if not s.name.startswith(("noaffine", "train-steps3")))
