@@ -5,9 +5,10 @@ The classes carry torch's names and signatures: :class:`MaxPool2d`, :class:`AvgP
 (``mode="max"`` or ``"average"``) and :class:`GlobalAvgPool2D` are thin classes over the
 same implementation. Torch's rules, which the seeds' pooling layer does not all follow:
 
-- max pooling pads with −inf (a padded cell never wins), not with 0 — with 0, a window of
-  negative inputs would output 0 and send its gradient nowhere; a window whose real cells
-  are all −inf sends its gradient to its first real cell, never into the padding;
+- max pooling's padded cells never win (as if padded with −inf, not with 0 — with 0, a
+  window of negative inputs would output 0 and send its gradient nowhere); a window whose
+  real cells are all −inf sends its gradient to its first real cell, never into the
+  padding;
 - the gradient of a window goes to ONE cell: its FIRST maximum in row-major order, not
   every tied element; a window holding NaN outputs NaN and sends its gradient to its LAST
   NaN (torch scans the window keeping ``val > max || isnan(val)``); overlapping windows
@@ -30,22 +31,23 @@ float64) before it was written down; the registry's samples keep checking it.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
 from numpy_impl.base import TwoPathLayer
+from numpy_impl.thresholds import size_threshold
 from numpy_impl.validation import check_choice
 from numpy_impl.windows import (
     as_pair,
     check_flag,
     check_images,
-    crop_padding,
+    clipped_offsets,
     kernel_too_large,
-    pad_images,
     pool_output_size,
     span,
-    window_slice,
 )
 
 
@@ -102,17 +104,6 @@ def first_maximum(views: list[np.ndarray], valid: list[np.ndarray | None] | None
     return y, masks
 
 
-def cell_validity(rows: np.ndarray | None, cols: np.ndarray | None, out_hw: tuple[int, int]
-                  ) -> np.ndarray | None:
-    """(1, OH, OW, 1): where a kernel offset's cell is inside the input, from its per-row
-    and per-column validity (None: always inside)."""
-    if rows is None and cols is None:
-        return None
-    rows = np.ones(out_hw[0], dtype=bool) if rows is None else rows
-    cols = np.ones(out_hw[1], dtype=bool) if cols is None else cols
-    return (rows[:, None] & cols[None, :])[None, :, :, None]
-
-
 def scatter_to_picked(picked: np.ndarray, dy: np.ndarray, x_shape: tuple[int, ...]
                       ) -> np.ndarray:
     """The loop paths' max backward: each g[n, r, c, ch] added to the input cell the
@@ -127,15 +118,6 @@ def scatter_to_picked(picked: np.ndarray, dy: np.ndarray, x_shape: tuple[int, ..
     return dx.reshape(x_shape)
 
 
-def add_picked(out: np.ndarray, g: np.ndarray, mask: np.ndarray, finite: bool) -> None:
-    """``out += g`` where ``mask`` holds: as ``g·mask`` (fast) when g is finite, else as a
-    masked add, since 0·NaN and 0·inf are NaN and would reach every cell of the window."""
-    if finite:
-        out += g * mask
-    else:
-        np.add(out, g, out=out, where=mask)
-
-
 def _scatter_add(target: np.ndarray, axis: int, index: np.ndarray, values: np.ndarray,
                  distinct: bool) -> None:
     """``target[..., index, ...] += values`` along ``axis`` (1 or 2); repeated indices
@@ -145,6 +127,209 @@ def _scatter_add(target: np.ndarray, axis: int, index: np.ndarray, values: np.nd
         target[where] += values
     else:
         np.add.at(target, where, values)
+
+
+# --------------------------------------------------------------------------- separable max
+def _stage_offsets(kwargs: Mapping[str, Any], shape: tuple[int, ...]) -> int:
+    """The most kernel offsets with real cells along one axis, for a max pooling sample."""
+    layer = MaxPool2d(**kwargs)
+    out_hw = layer._geometry("size", shape)
+    return max(len(offsets) for offsets in layer._offsets(shape, out_hw))
+
+
+#: Offsets per stage from which a stage's labels (0 .. offsets − 1) need 2 bytes.
+WIDE_LABELS = size_threshold(
+    "MaxPool2d.WIDE_LABELS", 257, entries=("max_pool2d",), measure=_stage_offsets,
+    blocks=False, doc="kernel offsets with real cells along one axis: from 257 on the "
+    "max-pooling labels are 2-byte")
+
+
+Offsets = list[tuple[int, slice, slice]]
+
+
+def _along(a: np.ndarray, axis: int, index: slice) -> np.ndarray:
+    """``a`` indexed along ``axis`` (1: rows, 2: columns of NHWC)."""
+    return a[(slice(None),) * axis + (index,)]
+
+
+@contextlib.contextmanager
+def _short_ufunc_buffer() -> Iterator[None]:
+    """NumPy's ufunc buffer at 1024 elements (default 8192) inside the stages: NumPy copies
+    a strided operand whose contiguous runs are shorter than the buffer into it first, and
+    the stages' views have runs of C (a strided NHWC column view) to OW·C values. Measured
+    at N=32 28² C=32 (fwd+bwd of a stage): 1024 was the fastest or within 2% of it for
+    k2 s2 and k3 s1 p0/p1 on both axes, up to 1.7x faster than the default; the results
+    are the same whatever the buffer."""
+    old = np.setbufsize(1024)
+    try:
+        yield
+    finally:
+        np.setbufsize(old)
+
+
+def max_stage(x: np.ndarray, axis: int, offsets: Offsets, out: np.ndarray) -> np.ndarray:
+    """One stage of separable max pooling: ``out`` = the maximum over the windows of x
+    along ``axis`` (clipped to x: :func:`numpy_impl.windows.clipped_offsets`), and the
+    returned labels: per output, the position in ``offsets`` of the cell torch picks.
+
+    The label is the FIRST maximum: with ne_t = (cell t ≠ max), or True where offset t has
+    no cell, label = Σ_t Π_{u≤t} ne_u, the number of leading cells that are not the
+    maximum, computed with 1-byte logical ops (bool labels for two offsets, 1-byte ones
+    up to 256, wider from WIDE_LABELS offsets on). A window whose cells are all −inf so
+    picks its first cell. NaN never equals the maximum: :func:`nan_stage` relabels NaN
+    windows afterwards.
+    """
+    k = len(offsets)
+    full = [(o.start, o.stop) == (0, out.shape[axis]) for _, o, _ in offsets]
+    cells = [_along(x, axis, i) for _, _, i in offsets]
+    if k == 1:  # the only offset with cells covers every output
+        np.copyto(out, cells[0])
+        return np.zeros(out.shape, dtype=bool)
+    if full[0] and full[1]:
+        np.maximum(cells[0], cells[1], out=out)
+        rest: list[int] = list(range(2, k))
+    elif any(full):
+        np.copyto(out, cells[full.index(True)])
+        rest = [t for t in range(k) if t != full.index(True)]
+    else:
+        out.fill(-np.inf)
+        rest = list(range(k))
+    for t in rest:
+        part = _along(out, axis, offsets[t][1])
+        np.maximum(part, cells[t], out=part)
+
+    def not_max(t: int, into: np.ndarray) -> np.ndarray:
+        if full[t]:
+            return np.not_equal(cells[t], out, out=into)
+        into.fill(True)
+        part = _along(into, axis, offsets[t][1])
+        np.not_equal(cells[t], _along(out, axis, offsets[t][1]), out=part)
+        return into
+
+    leading = not_max(0, np.empty(out.shape, dtype=bool))
+    if k == 2:
+        return leading
+    labels = leading.astype(np.uint8 if k < WIDE_LABELS else np.min_scalar_type(k - 1))
+    scratch = np.empty(out.shape, dtype=bool)
+    for t in range(1, k - 1):
+        np.logical_and(leading, not_max(t, scratch), out=leading)
+        labels += leading
+    return labels
+
+
+def nan_stage(x: np.ndarray, axis: int, offsets: Offsets, labels: np.ndarray) -> np.ndarray:
+    """``labels`` with every window that holds a NaN relabelled to its LAST NaN (torch
+    scans a window keeping ``value > max or isnan(value)``)."""
+    if len(offsets) == 1:
+        return labels
+    relabelled = labels.astype(np.uint8) if labels.dtype == bool else labels
+    for position, (_, o, i) in enumerate(offsets):
+        np.copyto(_along(relabelled, axis, o), position, where=np.isnan(_along(x, axis, i)))
+    return relabelled.astype(bool) if labels.dtype == bool else relabelled
+
+
+def unmax_stage(g: np.ndarray, labels: np.ndarray, axis: int, offsets: Offsets,
+                target: np.ndarray, finite: bool) -> None:
+    """The adjoint of :func:`max_stage`: target[cell t of window o] += g[o] for the cell
+    the window picked (overlapping windows accumulate), ``target`` shaped like its input.
+
+    g·[label == t] per offset, with one offset written rather than added (no zero fill
+    where its cells lie when they are a contiguous run, no temporary); the others added
+    through a temporary, or written when the windows are disjoint. A non-finite g, for
+    which 0·g is NaN, is added with ``np.add(..., where=label == t)`` instead, so a NaN or
+    inf in g reaches its one cell only.
+    """
+    k = len(offsets)
+    size = target.shape[axis]
+    disjoint = _disjoint(offsets)
+    if not finite:
+        target.fill(0)
+        for position, (_, o, i) in enumerate(offsets):
+            cells = _along(target, axis, i)
+            picked = _along(labels, axis, o) == position if k > 1 else True
+            np.add(cells, _along(g, axis, o), out=cells, where=picked)
+        return
+    first = max(range(k), key=lambda t: offsets[t][1].stop - offsets[t][1].start)
+    i = offsets[first][2]
+    if disjoint and sum(o.stop - o.start for _, o, _ in offsets) == size:
+        pass  # the windows tile the input: every cell is written once
+    elif disjoint or i.step != 1:
+        target.fill(0)
+    else:  # the first offset's cells are a run: written, not added; the rest zeroed
+        _along(target, axis, slice(0, i.start))[...] = 0
+        _along(target, axis, slice(i.stop, size))[...] = 0
+    if k == 1:
+        np.copyto(_along(target, axis, offsets[0][2]), _along(g, axis, offsets[0][1]))
+        return
+    if k == 2 and labels.dtype == bool and offsets[0][1] == offsets[1][1] and disjoint:
+        (_, o, i0), (_, _, i1) = offsets
+        second = _along(target, axis, i1)
+        np.multiply(_along(g, axis, o), _along(labels, axis, o), out=second)
+        np.subtract(_along(g, axis, o), second, out=_along(target, axis, i0))
+        return
+    scratch = None
+    for t in [first, *(u for u in range(k) if u != first)]:
+        _, o, i = offsets[t]
+        gg, ll = _along(g, axis, o), _along(labels, axis, o)
+        picked = (ll if t == 1 else ~ll) if labels.dtype == bool else np.equal(ll, t)
+        cells = _along(target, axis, i)
+        if t == first or disjoint:
+            np.multiply(gg, picked, out=cells)
+            continue
+        if scratch is None:
+            scratch = np.empty(g.shape, g.dtype)
+        part = _along(scratch, axis, o)
+        np.multiply(gg, picked, out=part)
+        cells += part
+
+
+def _disjoint(offsets: Offsets) -> bool:
+    """Whether no input cell belongs to two (offset, output) pairs: windows that do not
+    overlap."""
+    seen: set[int] = set()
+    for _, _, i in offsets:
+        cells = set(range(i.start, i.stop, i.step))
+        if seen & cells:
+            return False
+        seen |= cells
+    return True
+
+
+def sum_stage(x: np.ndarray, axis: int, offsets: Offsets, out: np.ndarray) -> None:
+    """One stage of separable average pooling: ``out`` = the sum over the windows of x
+    along ``axis``, clipped to x (padded cells add 0)."""
+    full = [(o.start, o.stop) == (0, out.shape[axis]) for _, o, _ in offsets]
+    start = full.index(True) if any(full) else None
+    if start is None:
+        out.fill(0)
+    else:
+        np.copyto(out, _along(x, axis, offsets[start][2]))
+    for t, (_, o, i) in enumerate(offsets):
+        if t != start:
+            part = _along(out, axis, o)
+            part += _along(x, axis, i)
+
+
+def unsum_stage(g: np.ndarray, axis: int, offsets: Offsets, target: np.ndarray) -> None:
+    """The adjoint of :func:`sum_stage`: target[cell t of window o] += g[o]."""
+    size = target.shape[axis]
+    disjoint = _disjoint(offsets)
+    first = max(range(len(offsets)), key=lambda t: offsets[t][1].stop - offsets[t][1].start)
+    i = offsets[first][2]
+    if disjoint and sum(o.stop - o.start for _, o, _ in offsets) == size:
+        pass  # the windows tile the input: every cell is written once
+    elif disjoint or i.step != 1:
+        target.fill(0)
+    else:
+        _along(target, axis, slice(0, i.start))[...] = 0
+        _along(target, axis, slice(i.stop, size))[...] = 0
+    for t in [first, *(u for u in range(len(offsets)) if u != first)]:
+        _, o, i = offsets[t]
+        cells = _along(target, axis, i)
+        if t == first or disjoint:
+            np.copyto(cells, _along(g, axis, o))
+        else:
+            cells += _along(g, axis, o)
 
 
 # --------------------------------------------------------------------------- sliding windows
@@ -173,24 +358,30 @@ class _SlidingPool2d(TwoPathLayer):
     - ``impl="loop"``: the textbook form, a loop over output positions on the real cells
       of each window (no padding materialized); max picks its cell with
       :func:`torch_argmax` and backward sends each g to the cell the forward picked.
-    - ``impl="vectorized"``: the input is padded (−inf for max, 0 for average; bottom and
-      right also far enough for ceil-mode windows), and the cells of kernel offset
-      t = i·kw + j are the strided view ``xp[:, i·dh::sh, j·dw::sw]`` (output-shaped, no
-      copy), so the forward is kh·kw element-wise ``np.maximum`` (or ``+``) over whole
-      arrays. The picked cell is kept as kh·kw boolean masks (:func:`first_maximum`).
-      Backward adds g·mask[t] into the strided slice of dxp for each offset (written in
-      place when the windows do not overlap); a non-finite g (where 0·g is NaN) is added
-      with ``np.add(..., where=mask)`` instead, so a NaN in g reaches its one cell only.
-      Loops run over the kh·kw kernel offsets only.
+    - ``impl="vectorized"``: separable, the windows clipped to the input (no padded copy
+      is made; a padded cell is never a candidate and adds 0 to a sum). Along one axis,
+      the cells of kernel offset t for all outputs are one strided view of the input
+      (:func:`numpy_impl.windows.clipped_offsets`: offsets whose cells are all padding
+      are skipped, so Pool2D(1000, padding=500) on a 1×1 image visits one offset per axis,
+      in milliseconds). Stage 1 reduces every input row over the kw column offsets into
+      (N, H, OW, C), stage 2 reduces those over the kh row offsets: kw + kh element-wise
+      passes instead of kh·kw.
 
-      Max pooling with overlapping windows (stride < kernel) is separable instead: the
-      row maxima m[n, R, c] = max_j xp[n, R, c·sw + j·dw] over every padded row R, then
-      y = max_i m[n, r·sh + i·dh, c]: kw + kh passes instead of kh·kw, each with its own
-      masks. The first maximum in row-major order is the first row i* whose row maximum
-      equals y, at that row's first maximum j*; the last NaN is in the last row holding
-      one, at that row's last NaN; a −inf window's first real cell is in its first real
-      row: so the rules are unchanged. Backward runs the two stages in reverse: g goes to
-      row i* of an (N, Hp, OW, C) array, whose entries then go to column j* of their row.
+      Max keeps, per stage, the position of the offset torch picks as a 1-byte label
+      (:func:`max_stage`): the first maximum along the axis. Row-major order is "rows
+      first, then columns within the row", so the first maximum of a window is the first
+      row whose row maximum equals y, at that row's first maximum: exactly stage 2's label
+      over stage 1's. With a NaN in y both stages are relabelled to their last NaN
+      (:func:`nan_stage`), which gives the window's last NaN in row-major order; a window
+      of −inf cells picks its first cell in both stages. Backward runs the stages in
+      reverse (:func:`unmax_stage`): g·[label = t] into offset t's view, written where
+      the windows tile or do not overlap, else one offset written and the others added;
+      a non-finite g (where 0·g is NaN) is added with ``np.add(..., where=label = t)``
+      instead, so a NaN in g reaches its one cell only. Average sums the same views
+      (:func:`sum_stage`) and divides; its backward adds g / divisor back
+      (:func:`unsum_stage`). Loops run over the kernel offsets only. What a forward
+      keeps: max, the two stages' labels (1 byte per (N, H, OW, C) and per output cell for
+      kernels up to 256 wide), nothing of x; average, the shapes only.
 
     ``return_indices`` (max): forward returns ``(y, indices)``, indices (N, OH, OW, C)
     int64 holding torch's flat h·W + w position of each picked cell in its (n, ch) plane.
@@ -239,11 +430,10 @@ class _SlidingPool2d(TwoPathLayer):
         self.return_indices = check_flag(where, "return_indices", return_indices)
 
     # ----------------------------------------------------------------- geometry
-    def _geometry(self, where: str, x_shape: tuple[int, ...]
-                  ) -> tuple[tuple[int, int], tuple[int, int, int, int]]:
-        """(OH, OW) and the padding (top, bottom, left, right) of the vectorized path,
-        bottom/right extended for ceil-mode windows that run past the padding."""
-        outs, pads = [], []
+    def _geometry(self, where: str, x_shape: tuple[int, ...]) -> tuple[int, int]:
+        """(OH, OW); ``ValueError`` for a kernel that does not fit or a window made of
+        padding only."""
+        outs = []
         for axis in (0, 1):
             size, kernel = x_shape[1 + axis], self.kernel_size[axis]
             stride, pad, dilation = self.stride[axis], self.padding[axis], self.dilation[axis]
@@ -252,6 +442,9 @@ class _SlidingPool2d(TwoPathLayer):
                 p = self.padding
                 raise kernel_too_large(where, x_shape, self.kernel_size,
                                        (p[0], p[0], p[1], p[1]), self.dilation)
+            if dilation == 1:  # padding <= kernel // 2: every window holds a real cell
+                outs.append(out)
+                continue
             # A dilated window may hold padding only (its cells step over the input); torch
             # then returns -inf with an out-of-range index, so such a config is refused.
             starts = np.arange(out) * stride - pad
@@ -264,10 +457,8 @@ class _SlidingPool2d(TwoPathLayer):
                     f"{name} axis (size {size}) holds no input cell, only padding; torch "
                     f"returns -inf with an out-of-range index there, so this is refused"
                 )
-            reach = (out - 1) * stride + span(kernel, dilation)
             outs.append(out)
-            pads += [pad, max(pad, reach - size - pad)]
-        return (outs[0], outs[1]), (pads[0], pads[1], pads[2], pads[3])
+        return outs[0], outs[1]
 
     def _real_cells(self, axis: int, position: int, size: int) -> slice:
         """The input rows (axis 0) or columns (axis 1) of output ``position``'s window that
@@ -300,24 +491,6 @@ class _SlidingPool2d(TwoPathLayer):
             return int(rows[0] * cols[0])
         return (rows[:, None] * cols[None, :])[None, :, :, None]
 
-    def _offset_validity(self, axis: int, size: int, out: int) -> list[np.ndarray | None]:
-        """For each kernel offset along one axis, where (per output position) its cell is a
-        real input cell rather than padding: None where it always is."""
-        kernel, stride = self.kernel_size[axis], self.stride[axis]
-        pad, dilation = self.padding[axis], self.dilation[axis]
-        starts = np.arange(out) * stride - pad
-        valid: list[np.ndarray | None] = []
-        for i in range(kernel):
-            cells = starts + i * dilation
-            inside = (cells >= 0) & (cells < size)
-            valid.append(None if inside.all() else inside)
-        return valid
-
-    def _separable(self) -> bool:
-        """Max pooling with overlapping windows: the two-stage (rows, then columns) path."""
-        (kh, kw), (sh, sw) = self.kernel_size, self.stride
-        return self.mode == "max" and (sh < kh or sw < kw)
-
     # ----------------------------------------------------------------- forward
     def forward(self, x: np.ndarray) -> Any:
         """x (N, H, W, C) -> y (N, OH, OW, C), or (y, indices) with ``return_indices``;
@@ -325,12 +498,12 @@ class _SlidingPool2d(TwoPathLayer):
         where = f"{self.where}.forward"
         x = self._check_input(x)
         check_images(where, x)
-        out_hw, pads = self._geometry(where, x.shape)
+        out_hw = self._geometry(where, x.shape)
         if self.impl == "loop":
             y, cache = self._forward_loop(x, out_hw)
             indices = cache[0]
         else:
-            y, cache, indices = self._forward_vectorized(x, out_hw, pads)
+            y, cache, indices = self._forward_vectorized(x, out_hw)
         self._remember_output(y, cache)
         if self.return_indices:
             return y, indices
@@ -371,61 +544,51 @@ class _SlidingPool2d(TwoPathLayer):
         top, left = row * sh - ph, col * sw - pw
         return (min(top + kh, h + ph) - top) * (min(left + kw, w + pw) - left)
 
-    def _offset_views(self, a: np.ndarray, out_hw: tuple[int, int]) -> list[np.ndarray]:
-        """For each kernel offset t = i·kw + j (row-major), the (N, OH, OW, C) strided view
-        of ``a`` holding cell (i, j) of every window."""
-        (kh, kw), (sh, sw), (dh, dw) = self.kernel_size, self.stride, self.dilation
-        return [a[:, window_slice(i * dh, out_hw[0], sh), window_slice(j * dw, out_hw[1], sw)]
-                for i in range(kh) for j in range(kw)]
+    def _offsets(self, x_shape: tuple[int, ...], out_hw: tuple[int, int]
+                 ) -> tuple[Offsets, Offsets]:
+        """The clipped windows' offsets along the rows and along the columns."""
+        (kh, kw), (sh, sw), (ph, pw), (dh, dw) = (self.kernel_size, self.stride,
+                                                  self.padding, self.dilation)
+        return (clipped_offsets(x_shape[1], out_hw[0], kh, sh, ph, dh),
+                clipped_offsets(x_shape[2], out_hw[1], kw, sw, pw, dw))
 
-    def _forward_vectorized(
-        self, x: np.ndarray, out_hw: tuple[int, int], pads: tuple[int, int, int, int]
-    ) -> tuple[np.ndarray, Any, Any]:
-        (kh, kw), (sh, sw), (dh, dw) = self.kernel_size, self.stride, self.dilation
-        xp = pad_images(x, pads, -np.inf if self.mode == "max" else 0.0)
-        geometry = (xp.shape, x.shape, out_hw, pads)
+    def _forward_vectorized(self, x: np.ndarray, out_hw: tuple[int, int]
+                            ) -> tuple[np.ndarray, Any, Any]:
+        n, h, _, channels = x.shape
+        rows, cols = self._offsets(x.shape, out_hw)
+        row_out = np.empty((n, h, out_hw[1], channels), dtype=x.dtype)  # stage 1: columns
+        y = np.empty((n, *out_hw, channels), dtype=x.dtype)
         if self.mode == "average":
-            views = self._offset_views(xp, out_hw)
-            y = views[0].copy()
-            with np.errstate(invalid="ignore"):  # inf − inf: NaN, as in torch
-                for view in views[1:]:
-                    y += view
+            # inf − inf: NaN, as in torch
+            with np.errstate(invalid="ignore"), _short_ufunc_buffer():
+                sum_stage(x, 2, cols, row_out)
+                sum_stage(row_out, 1, rows, y)
                 y /= self._divisor(x.shape, out_hw)
-            return y, (None, geometry), None
-        rows_valid = self._offset_validity(0, x.shape[1], out_hw[0])
-        cols_valid = self._offset_validity(1, x.shape[2], out_hw[1])
-        if self._separable():
-            row_max, col_masks = first_maximum(
-                [xp[:, :, window_slice(j * dw, out_hw[1], sw)] for j in range(kw)],
-                [None if v is None else v[None, None, :, None] for v in cols_valid])
-            y, row_masks = first_maximum(
-                [row_max[:, window_slice(i * dh, out_hw[0], sh)] for i in range(kh)],
-                [None if v is None else v[None, :, None, None] for v in rows_valid])
-            masks: Any = (row_masks, col_masks)
-        else:
-            valid = [cell_validity(r, c, out_hw) for r in rows_valid for c in cols_valid]
-            y, masks = first_maximum(self._offset_views(xp, out_hw), valid)
-        indices = self._indices(masks, x.shape, out_hw, pads) if self.return_indices else None
-        return y, (masks, geometry), indices
+            return y, (None, x.shape, out_hw), None
+        with _short_ufunc_buffer():
+            col_labels = max_stage(x, 2, cols, row_out)
+            row_labels = max_stage(row_out, 1, rows, y)
+            # Only a window of y that holds a NaN can have a wrong label (in either stage:
+            # a row maximum is NaN exactly when its row part holds one).
+            if np.isnan(y).any():
+                col_labels = nan_stage(x, 2, cols, col_labels)
+                row_labels = nan_stage(row_out, 1, rows, row_labels)
+        labels = (row_labels, col_labels)
+        indices = (self._indices(labels, rows, cols, x.shape[2], out_hw)
+                   if self.return_indices else None)
+        return y, (labels, x.shape, out_hw), indices
 
-    def _indices(self, masks: Any, x_shape: tuple[int, ...], out_hw: tuple[int, int],
-                 pads: tuple[int, int, int, int]) -> np.ndarray:
-        """torch's flat h·W + w index of each picked cell, from the masks."""
-        kw, (sh, sw), (dh, dw) = self.kernel_size[1], self.stride, self.dilation
-        rows = np.arange(out_hw[0])[None, :, None, None] * sh
-        cols = np.arange(out_hw[1])[None, None, :, None] * sw
-        if self._separable():
-            row_masks, col_masks = masks
-            i_best = np.argmax(row_masks, axis=0)  # (N, OH, OW, C)
-            padded_row = rows + i_best * dh
-            j_best = np.take_along_axis(np.argmax(col_masks, axis=0), padded_row, axis=1)
-        else:
-            best = np.argmax(masks, axis=0)
-            i_best, j_best = best // kw, best % kw
-            padded_row = rows + i_best * dh
-        h_best = padded_row - pads[0]
-        w_best = cols + j_best * dw - pads[2]
-        return (h_best * x_shape[2] + w_best).astype(np.int64)
+    def _indices(self, labels: tuple[np.ndarray, np.ndarray], rows: Offsets, cols: Offsets,
+                 width: int, out_hw: tuple[int, int]) -> np.ndarray:
+        """torch's flat h·W + w index of each picked cell, from the two stages' labels."""
+        (sh, sw), (ph, pw), (dh, dw) = self.stride, self.padding, self.dilation
+        row_labels, col_labels = labels
+        row_offset = np.array([t for t, _, _ in rows])[row_labels.astype(np.intp)]
+        h_best = np.arange(out_hw[0])[None, :, None, None] * sh - ph + row_offset * dh
+        col_label = np.take_along_axis(col_labels.astype(np.intp), h_best, axis=1)
+        col_offset = np.array([t for t, _, _ in cols])[col_label]
+        w_best = np.arange(out_hw[1])[None, None, :, None] * sw - pw + col_offset * dw
+        return (h_best * width + w_best).astype(np.int64)
 
     # ----------------------------------------------------------------- backward
     # backward (TwoPathLayer): dy (N, OH, OW, C) -> dx (N, H, W, C).
@@ -444,42 +607,23 @@ class _SlidingPool2d(TwoPathLayer):
         return dx
 
     def _backward_vectorized(self, cache: Any, dy: np.ndarray) -> np.ndarray:
-        masks, (xp_shape, x_shape, out_hw, pads) = cache
-        (kh, kw), (sh, sw), (dh, dw) = self.kernel_size, self.stride, self.dilation
-        # g·mask sends 0·g to the cells not picked: NaN for a non-finite g, which must reach
-        # its one cell only, so such a g goes through the (6x slower) masked add instead.
-        finite = self.mode == "average" or bool(np.isfinite(dy).all())
-        if self._separable():
-            row_masks, col_masks = masks
-            rows_grad = np.zeros((xp_shape[0], xp_shape[1], out_hw[1], xp_shape[3]),
-                                 dtype=dy.dtype)
-            for i, mask in enumerate(row_masks):
-                add_picked(rows_grad[:, window_slice(i * dh, out_hw[0], sh)], dy, mask, finite)
-            dxp = np.zeros(xp_shape, dtype=dy.dtype)
-            for j, mask in enumerate(col_masks):
-                add_picked(dxp[:, :, window_slice(j * dw, out_hw[1], sw)], rows_grad, mask,
-                           finite)
-            return crop_padding(dxp, pads, x_shape)
-        overlapping = sh < span(kh, dh) or sw < span(kw, dw)
-        # Windows that tile the padded input exactly write every cell once: no zero fill.
-        tiling = ((sh, sw) == (span(kh, dh), span(kw, dw))
-                  and xp_shape[1:3] == (out_hw[0] * sh, out_hw[1] * sw))
-        dxp = (np.empty if tiling and finite else np.zeros)(xp_shape, dtype=dy.dtype)
-        views = self._offset_views(dxp, out_hw)
-        if self.mode == "average":
-            share = dy / self._divisor(x_shape, out_hw)
-            for view in views:
-                if overlapping:
-                    view += share
-                else:  # each cell lies in one window at most: write
-                    view[...] = share
-        else:
-            for t, view in enumerate(views):
-                if overlapping or not finite:
-                    add_picked(view, dy, masks[t], finite)
-                else:  # each cell lies in one window at most: write
-                    np.multiply(dy, masks[t], out=view)
-        return crop_padding(dxp, pads, x_shape)
+        labels, x_shape, out_hw = cache
+        rows, cols = self._offsets(x_shape, out_hw)  # not cached: cheaper to redo
+        n, h, _, channels = x_shape
+        row_grad = np.empty((n, h, dy.shape[2], channels), dtype=dy.dtype)
+        dx = np.empty(x_shape, dtype=dy.dtype)
+        with _short_ufunc_buffer():
+            if labels is None:  # average
+                unsum_stage(dy / self._divisor(x_shape, dy.shape[1:3]), 1, rows, row_grad)
+                unsum_stage(row_grad, 2, cols, dx)
+                return dx
+            # g·[label == t] sends 0·g to the cells not picked: NaN for a non-finite g,
+            # which must reach its one cell only: such a g takes the (slower) masked add.
+            finite = bool(np.isfinite(dy).all())
+            row_labels, col_labels = labels
+            unmax_stage(dy, row_labels, 1, rows, row_grad, finite)
+            unmax_stage(row_grad, col_labels, 2, cols, dx, finite)
+        return dx
 
 
 class MaxPool2d(_SlidingPool2d):

@@ -114,6 +114,23 @@ def window_slice(start: int, count: int, stride: int) -> slice:
     return slice(start, start + stride * (count - 1) + 1, stride)
 
 
+def clipped_offsets(size: int, out: int, kernel: int, stride: int, pad: int,
+                    dilation: int = 1) -> list[tuple[int, slice, slice]]:
+    """Windows clipped to the input along one axis (torch's pooling windows): for each
+    kernel offset t with at least one cell inside the input, ``(t, outputs, cells)``: the
+    output positions o whose cell o·stride + t·dilation − pad lies in [0, size), and those
+    input cells, both as slices. Offsets whose cells are all padding are left out, so a
+    1000-cell kernel with padding 500 on a 1-cell axis has one offset, not 1000."""
+    found = []
+    for t in range(kernel):
+        shift = t * dilation - pad  # the cell of output o is o·stride + shift
+        lo, hi = max(0, -(shift // stride)), min(out, (size - 1 - shift) // stride + 1)
+        if hi > lo:
+            first = lo * stride + shift
+            found.append((t, slice(lo, hi), window_slice(first, hi - lo, stride)))
+    return found
+
+
 def pad_images(x: np.ndarray, pads: tuple[int, int, int, int], value: float = 0.0,
                mode: str = "zeros") -> np.ndarray:
     """``x`` padded on H (top, bottom) and W (left, right): with ``value`` for

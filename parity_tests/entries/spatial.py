@@ -406,6 +406,8 @@ MAX_SAMPLES = (
     Sample("neginf-b2h7w6c2-k3-s2-p1-ceil", (2, 7, 6, 2), pool(3, 2, 1, ceil_mode=True),
            make_input=mostly_neginf(), gradcheck=False,
            note="-inf windows in the separable path and in ceil windows"),
+    Sample("b2h2w260c2-k1x257-s1-wide-labels", (2, 2, 260, 2), pool((1, 257), 1),
+           note="257 column offsets: 2-byte labels (MaxPool2d.WIDE_LABELS)"),
 )
 #: return_indices samples: (y, indices) forwards; the forward check compares the indices
 #: (``output[1]``, int64 like torch's) exactly, the gradients flow through y.
@@ -436,6 +438,9 @@ AVG_SAMPLES = (
     Sample("b2h6w5c2-k2-ceil-divisor-neg3", (2, 6, 5, 2),
            pool(2, ceil_mode=True, divisor_override=-3),
            note="torch accepts any non-zero divisor, negative ones too"),
+    Sample("b1h1w1c3-k1000-p500-divisor1-huge-kernel", (1, 1, 1, 3),
+           pool(1000, None, 500, divisor_override=1),
+           note="a 1000x1000 window on a 1x1 image (divisor 1 keeps the gradient guarded)"),
 )
 POOL_IMAGES = zeros(2, 4, 4, 3)
 POOL_ERRORS = layer_errors(POOL_IMAGES) + window_errors() + impl_errors() + (
@@ -513,6 +518,9 @@ SEED_POOL = Entry(
                make_input=normal(shift=-5.0)),
         Sample("b2h6w7c2-k3s2-p1-average", (2, 6, 7, 2),
                {**pool(3, 2, 1), "mode": "average"}),
+        Sample("b1h1w1c3-k1000-p500-max-huge-kernel", (1, 1, 1, 3),
+               {**pool(1000, None, 500), "mode": "max"},
+               note="Pool2D(1000, padding=500) on a 1x1 image: milliseconds, not seconds"),
     ),
     errors=(
         _refused("mode-unknown", r"mode must be one of 'max', 'average', got 'min'",
