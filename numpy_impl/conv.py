@@ -202,8 +202,9 @@ class Conv2D(TwoPathLayer):
         The bias is added to M at ξ = (1, 1) (Aᵀ e₁e₁ᵀ A is all ones). Backward is the
         exact adjoint of that pipeline: Z = A dY Aᵀ per tile, dU[ξ] = Σ_tiles V[ξ]ᵀ Z[ξ]
         and dW = Gᵀ dU G; dV[ξ] = Z[ξ] U[ξ]ᵀ and dd = B dV Bᵀ overlap-added into dxp; db is
-        a GEMV over dy. A partial last tile row or column (odd OH or OW) computes its
-        extra outputs from zero padding and drops them (their dy is taken as 0).
+        Σ_tiles Z[(1, 1)], the tile sums of dY. A partial last tile row or column (odd OH
+        or OW) computes its extra outputs from zero padding and drops them (their dy is
+        taken as 0).
 
         Why F(2×2) and not F(4×4, 3×3) (6×6 patches, 36 GEMMs for 16 outputs, 4× fewer
         multiplications than direct): its transforms hold entries up to 8 and 1/24, and
@@ -424,14 +425,11 @@ class Conv2D(TwoPathLayer):
         db = None
         with np.errstate(invalid="ignore"):  # inf input: dW sums inf·g of both signs
             if kernel == "winograd":
-                # Σ dy per channel as a GEMV (~7x faster than dy.sum over three axes): the
-                # bias gradient, and a cheap test that dy is finite (Winograd would spread
-                # a non-finite value over a whole tile, see the class docstring).
-                db = np.ones(math.prod(dy.shape[:3]), dtype=dy.dtype) @ dy.reshape(
-                    -1, dy.shape[3])
-                if np.isfinite(db).all():
-                    dxs, dw = _winograd_backward(kept, xs_shape, pads, weight, dy)
-                else:
+                dxs, dw, db = _winograd_backward(kept, xs_shape, pads, weight, dy)
+                # db = Σ dy per channel is not finite iff dy holds inf or NaN (or its sum
+                # overflows): Winograd then spread the value over whole tiles (see the
+                # class docstring), so the im2col backward redoes it with direct sums.
+                if not np.isfinite(db).all():
                     kept = _winograd_unpack(kept, xs_shape, pads, dy.dtype)
                     kernel = "im2col"
             if kernel == "im2col":
@@ -667,8 +665,9 @@ def _winograd_forward_group(xp: np.ndarray, u: np.ndarray, bias: np.ndarray | No
 
 def _winograd_backward(kept: list[np.ndarray], x_shape: tuple[int, ...],
                        pads: tuple[int, int, int, int], weight: np.ndarray, dy: np.ndarray
-                       ) -> tuple[np.ndarray, np.ndarray]:
-    """(dx, dW) of the Winograd pipeline (see Conv2D's docstring)."""
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(dx, dW, db) of the Winograd pipeline (see Conv2D's docstring); db sums the tile
+    sums Z'[(1, 1)] (A's row 1 is [1, 1]), a GEMV per band."""
     n, _, _, ci = x_shape
     co = weight.shape[3]
     _, _, th, tw, group, band = _winograd_plan(x_shape, pads, co)
@@ -676,18 +675,19 @@ def _winograd_backward(kept: list[np.ndarray], x_shape: tuple[int, ...],
     signs = _SLOT_SIGNS.astype(dt)[:, None, None]
     u_signed = np.ascontiguousarray((_winograd_weight(weight) * signs).transpose(0, 2, 1))
     du_t = np.zeros((16, co, ci), dt)  # dU'ᵀ summed over the groups
+    db = np.zeros(co, dt)
     dx = np.empty(x_shape, dt)
     for k, g0 in enumerate(range(0, n, group)):
         g1 = min(n, g0 + group)
         _winograd_backward_group(kept[k], pads, th, tw, band, u_signed, dy[g0:g1], dx[g0:g1],
-                                 du_t)
+                                 du_t, db)
     du = du_t.transpose(0, 2, 1) * signs
-    return dx, _winograd_weight_adjoint(du, ci, co)
+    return dx, _winograd_weight_adjoint(du, ci, co), db
 
 
 def _winograd_backward_group(xp: np.ndarray, pads: tuple[int, int, int, int], th: int,
                              tw: int, band: int, u_signed: np.ndarray, dy: np.ndarray,
-                             dx: np.ndarray, du_t: np.ndarray) -> None:
+                             dx: np.ndarray, du_t: np.ndarray, db: np.ndarray) -> None:
     n, h, _, ci = dx.shape
     co, dt = dy.shape[3], dy.dtype
     top, left = pads[0], pads[2]
@@ -702,6 +702,7 @@ def _winograd_backward_group(xp: np.ndarray, pads: tuple[int, int, int, int], th
     e1 = np.empty((band, 2, tw + 1, n, ci), dt)
     e2 = np.empty((band, 2, tw + 1, n, ci), dt)
     du_c = np.empty((16, co, ci), dt)
+    ones = np.ones(band * tw * n, dt)
     # Row pairs of dxp: the band's kk + 1; the last one is carried into the next band.
     d = np.zeros((band + 1, 2, 2, tw + 1, n, ci), dt)
     for t0 in range(0, th, band):
@@ -718,6 +719,7 @@ def _winograd_backward_group(xp: np.ndarray, pads: tuple[int, int, int, int], th
         np.add(zc[:, 0], zc[:, 1], out=zc[:, 2])
         np.subtract(zc[:, 0], zc[:, 1], out=zc[:, 3])
         zm = zc.reshape(16, count, co)
+        db += ones[:count] @ zm[10]  # slot (2, 2) = point (1, 1): the tile sums of dY
         np.matmul(zm.transpose(0, 2, 1), v[:, :, :kk].reshape(16, count, ci), out=du_c)
         du_t += du_c  # dU'ᵀ = Z'ᵀ V (runs faster than Vᵀ Z')
         dvc = dv[:, :count]

@@ -222,7 +222,8 @@ class BatchNorm(Layer):
             shifts = offsets * -scale
             if "bias" in self._params:
                 shifts += self._params["bias"]
-            wide_scale, wide_shifts = sweep.tile(scale), sweep.tile(shifts)
+            wide = sweep.tile(np.concatenate([scale[None], shifts]))  # one tiling for all
+            wide_scale, wide_shifts = wide[0], wide[1:]
             for i, block in enumerate(sweep.blocks):
                 c_b, y_b = sweep.wide(centered[block]), sweep.wide(y[block])
                 if not batch_stats:
@@ -266,18 +267,18 @@ class BatchNorm(Layer):
                 dy_b, c_b = sweep.wide(rows_dy[block]), sweep.wide(centered[block])
                 sweep.sums(dy_b, out=partials[i, 0])
                 np.einsum("ij,ij->j", dy_b, c_b, out=partials[i, 1])
-            folded = sweep.fold(partials)
-            sum_dy, sum_dy_centered = folded[:, 0], folded[:, 1]
+            folded = sweep.fold(partials)  # (B, 2, C): Σ dy and Σ dy·centered per block
+            sum_dy = folded[:, 0].sum(axis=0)
             # Σ dy·x̂ with x̂ = (centered − offset_b)·(1/s), the offsets applied per block.
-            sum_dy_xhat = (sum_dy_centered - offsets * sum_dy).sum(axis=0) * inv_std
-            sum_dy = sum_dy.sum(axis=0)
-            wide_scale = sweep.tile(scale)
+            sum_dy_xhat = (folded[:, 1].sum(axis=0)
+                           - np.einsum("bc,bc->c", offsets, folded[:, 0])) * inv_std
             if batch_stats and m:
                 # dx = (γ/s)·(dy − Σ dy/M − x̂·Σ dy·x̂/M) = k1·(dy − (centered·k2 + k3_b)),
                 # k1 = γ/s, k2 = Σ dy·x̂/(s·M), k3_b = Σ dy/M − offset_b·k2.
-                k2 = inv_std * sum_dy_xhat / m
-                wide_k2 = sweep.tile(k2.astype(dtype))
-                wide_k3 = sweep.tile((sum_dy / m - offsets * k2).astype(dtype))
+                k2 = sum_dy_xhat * (inv_std / m)
+                k3 = sum_dy / m - offsets * k2
+                wide = sweep.tile(np.concatenate([scale[None], k2[None], k3]).astype(dtype))
+                wide_scale, wide_k2, wide_k3 = wide[0], wide[1], wide[2:]
                 for i, block in enumerate(sweep.blocks):  # sweep 2, in place
                     dx_b = sweep.wide(dx[block])
                     np.multiply(sweep.wide(centered[block]), wide_k2, out=dx_b)
@@ -285,6 +286,7 @@ class BatchNorm(Layer):
                     np.subtract(sweep.wide(rows_dy[block]), dx_b, out=dx_b)
                     dx_b *= wide_scale
             else:
+                wide_scale = sweep.tile(scale)
                 for block in sweep.blocks:
                     np.multiply(sweep.wide(rows_dy[block]), wide_scale,
                                 out=sweep.wide(dx[block]))
@@ -392,25 +394,26 @@ def batch_statistics(rows: np.ndarray, sweep: Sweep
     if m == 0:
         zeros = np.zeros(c, dtype)
         return zeros, rows.copy(), np.zeros((count, c), dtype), np.ones(c, dtype)
+    centered = np.empty((m, c), dtype)  # the cache's private copy of x, shifted if need be
     partials = np.empty((count, 2, k * c), dtype)  # per block, wide: Σx and Σx² (Σc, Σc²)
     for i, block in enumerate(sweep.blocks):
-        x_b = sweep.wide(rows[block])
-        sweep.sums(x_b, out=partials[i, 0])
-        np.einsum("ij,ij->j", x_b, x_b, out=partials[i, 1])
+        c_b = sweep.wide(centered[block])
+        np.copyto(c_b, sweep.wide(rows[block]))  # x is read from memory once
+        sweep.sums(c_b, out=partials[i, 0])
+        np.einsum("ij,ij->j", c_b, c_b, out=partials[i, 1])
     folded = sweep.fold(partials)
     block_sums = folded[:, 0]
     mean = block_sums.sum(axis=0) / m
     var = folded[:, 1].sum(axis=0) / m - mean * mean
     if np.all(mean * mean <= var):  # False at NaN
         offsets = np.broadcast_to(mean.astype(dtype), (count, c)).copy()
-        return mean.astype(dtype), rows, offsets, var.astype(dtype)
-    centered = np.empty((m, c), dtype)
+        return mean.astype(dtype), centered, offsets, var.astype(dtype)
     shifts = (block_sums / sweep.sizes[:, None]).astype(dtype)
     wide_shift = np.empty((k, c), dtype)
     for i, block in enumerate(sweep.blocks):
-        x_b, c_b = sweep.wide(rows[block]), sweep.wide(centered[block])
+        c_b = sweep.wide(centered[block])
         wide_shift[...] = shifts[i]
-        np.subtract(x_b, wide_shift.reshape(-1), out=c_b)
+        c_b -= wide_shift.reshape(-1)
         sweep.sums(c_b, out=partials[i, 0])
         np.einsum("ij,ij->j", c_b, c_b, out=partials[i, 1])
     folded = sweep.fold(partials)

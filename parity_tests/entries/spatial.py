@@ -349,6 +349,9 @@ TIE_SAMPLES = (
            gradcheck=False, note="integer inputs: ties inside non-overlapping windows"),
     Sample("ties-int-b2h6w7c2-k3s1", (2, 6, 7, 2), pool(3, 1), make_input=integers(0, 3),
            gradcheck=False, note="ties with overlapping windows"),
+    Sample("ties-int-b2h6w7c2-k2-s2x1", (2, 6, 7, 2), pool(2, (2, 1)), make_input=integers(0, 3),
+           gradcheck=False, note="ties in 2x2 windows disjoint along the rows, overlapping "
+           "along the columns"),
     Sample("ties-relu-b2h6w6c3-k3s2-p1", (2, 6, 6, 3), pool(3, 2, 1), make_input=relu_like(),
            gradcheck=False, note="ReLU-like zeros next to padding"),
     Sample("ties-constant-b2h5w5c2-k3s1-p1", (2, 5, 5, 2), pool(3, 1, 1),
