@@ -24,7 +24,7 @@ check: $(STAMP)
 test: $(STAMP)
 	@status=0; \
 	$(BIN)/ruff check . || status=1; \
-	$(BIN)/pytest -n auto --dist loadgroup || status=1; \
+	$(BIN)/pytest -n auto || status=1; \
 	exit $$status
 
 lint: $(STAMP)

@@ -53,10 +53,6 @@ STYLE_TITLES = {"style000": "seeds 000/001", "style002": "seed 002", "style004":
 F32, F64, BOTH = ("float32",), ("float64",), ("float32", "float64")
 REGENERATE = ".venv/bin/python -m parity_tests.tests.test_outside --verify --write"
 
-# One worker runs the module (pytest-xdist --dist loadgroup), so the memoized runs are shared.
-pytestmark = pytest.mark.xdist_group("outside")
-
-
 # --------------------------------------------------------------------------- the targets
 def plugin(style: str) -> str:
     """The plugin file as the commands of docs/outside.md name it (from the checkout)."""
