@@ -1,4 +1,5 @@
-"""Softmax backward: the Jacobian loop, the vectorized form and torch autograd.
+"""Softmax backward (on a fresh forward) and forward+backward: the Jacobian loop, the
+vectorized form and torch autograd.
 
 The loop builds a C×C Jacobian per row (O(C²)); at C = 1000 it is timed on the first 64
 rows and scaled to the full batch.
@@ -25,12 +26,12 @@ def build(impl: str | None, dtype: np.dtype, rng: np.random.Generator) -> Softma
 def cases() -> list[BenchCase]:
     return [
         BenchCase(
-            layer="softmax", step="bwd", size=f"{rows}x{cols}", label=f"{rows}x{cols}",
+            layer="softmax", step=step, size=f"{rows}x{cols}", label=f"{rows}x{cols}",
             dtype=dtype, shape=(rows, cols), build=build, reference=softmax,
             variants=("loop", "vectorized", "torch", "peer"),
             loop_keep=LOOP_ROWS if cols >= 1000 else None, unit="rows",
         )
-        for dtype in DTYPES for rows, cols in SIZES
+        for step in ("bwd", "fwd+bwd") for dtype in DTYPES for rows, cols in SIZES
     ]
 
 

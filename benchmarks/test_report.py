@@ -143,7 +143,8 @@ def test_targets_met_and_not_met():
     groups = report.all_groups_of(synthetic())
     results = {r.target.title: r for r in (report.evaluate(t, groups) for t in report.TARGETS)}
     assert results["Softmax backward 256×10 vs autograd"].status == "met"
-    assert results["Softmax backward 4096×1000 vs autograd"].status == "NOT met"  # 2×
+    # Only the backward of 4096x1000 was timed (2x torch): the fwd+bwd target needs its step.
+    assert results["Softmax fwd+bwd 4096×1000"].status == "not measured"
     assert results["Conv2D fwd+bwd N=32 28² 16→32"].status == "NOT met"  # 2.5× vs cl
     assert results["Softmax loop → vectorized (every size)"].value == pytest.approx(200.0)
     assert results["SE block fwd+bwd N=32 16² C=64"].status == "not measured"
