@@ -146,7 +146,7 @@ def test_targets_met_and_not_met():
     # Only the backward of 4096x1000 was timed (2x torch): the fwd+bwd target needs its step.
     assert results["Softmax fwd+bwd 4096×1000"].status == "not measured"
     assert results["Conv2D fwd+bwd N=32 28² 16→32"].status == "NOT met"  # 2.5× vs cl
-    assert results["Softmax loop → vectorized (every size)"].value == pytest.approx(200.0)
+    assert results["Softmax loop → vectorized backward (every size)"].value == pytest.approx(200.0)
     assert results["SE block fwd+bwd N=32 16² C=64"].status == "not measured"
     assert results["Linear fwd+bwd 256×784→512"].status == "not measured"  # float64 only
     conv = results["Conv2D fwd+bwd N=32 28² 16→32"]

@@ -30,3 +30,15 @@ def seed_from_env() -> int:
     if not text.isdigit():
         raise ValueError(f"{SEED_ENV} must be a non-negative integer, got {text!r}")
     return int(text)
+
+
+def seeds_from_env(name: str) -> list[int]:
+    """The seeds an environment variable names, ``"A-B"`` (inclusive) or ``"N"``; unset, the
+    session's seed (:func:`seed_from_env`)."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return [seed_from_env()]
+    low, _, high = text.partition("-")
+    if not (low.isdigit() and (high.isdigit() or not high)) or int(high or low) < int(low):
+        raise ValueError(f"{name} must be a seed N or a range A-B with A <= B, got {text!r}")
+    return list(range(int(low), int(high or low) + 1))

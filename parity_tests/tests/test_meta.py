@@ -20,9 +20,13 @@ from parity_tests.compare import compare
 from parity_tests.entry import ErrorInput
 from parity_tests.registry import BY_NAME, Case, ErrorCase, sample_name_problems, validate
 from parity_tests.samples import Sample
+from parity_tests.seeding import seeds_from_env
 from parity_tests.tolerances import PARITY, Tolerance
 
 F32, F64 = np.dtype(np.float32), np.dtype(np.float64)
+#: The seeds every injected bug must be caught at: PARITY_META_SEEDS="0-199" sweeps them
+#: (one test per bug and seed); by default the session's seed only.
+OVER_SEEDS = pytest.mark.parametrize("seed", seeds_from_env("PARITY_META_SEEDS"))
 
 
 def case(layer: str, config: str, dtype: np.dtype = F32, impl: str | None = None) -> Case:
@@ -76,30 +80,33 @@ def test_the_pytest_repro_selects_exactly_the_failing_job():
 
 
 # --------------------------------------------------------------------------- injected bugs
-def test_flipped_sign_is_caught_by_finite_differences_without_torch(monkeypatch):
+@OVER_SEEDS
+def test_flipped_sign_is_caught_by_finite_differences_without_torch(monkeypatch, seed):
     original = linear.Linear.backward
     monkeypatch.setattr(linear.Linear, "backward", lambda self, dy: -original(self, dy))
-    result = run("finite-diff", "linear", "b32i64o16", F64)
+    result = run("finite-diff", "linear", "b32i64o16", F64, seed=seed)
     assert failing(result) == {"input_grad"}
     assert result.get("input_grad").expected_name == "finite differences"
 
 
-def test_softmax_without_max_shift_fails_on_large_logits(monkeypatch):
+@OVER_SEEDS
+def test_softmax_without_max_shift_fails_on_large_logits(monkeypatch, seed):
     def unshifted(x: np.ndarray) -> np.ndarray:
         exps = np.exp(x)
         return exps / np.sum(exps, axis=-1, keepdims=True)
 
     monkeypatch.setattr(softmax, "stable_softmax", unshifted)
-    warned = run("warnings", "softmax", "extreme-b64c10", F32, "vectorized")
+    warned = run("warnings", "softmax", "extreme-b64c10", F32, "vectorized", seed=seed)
     assert "numpy warned: RuntimeWarning: overflow encountered in exp" in (
         warned.failures()[0].problem)
-    assert "NaN" in run("forward", "softmax", "extreme-b64c10", F32, "vectorized").get(
+    assert "NaN" in run("forward", "softmax", "extreme-b64c10", F32, "vectorized", seed=seed).get(
         "output").problem
     # ordinary logits do not reveal the missing shift: the extreme sample is needed
-    assert run("forward", "softmax", "b256c10", F32, "vectorized").ok
+    assert run("forward", "softmax", "b256c10", F32, "vectorized", seed=seed).ok
 
 
-def test_a_slightly_wrong_weight_gradient_is_caught(monkeypatch):
+@OVER_SEEDS
+def test_a_slightly_wrong_weight_gradient_is_caught(monkeypatch, seed):
     original = linear.Linear.backward
 
     def scaled(self: linear.Linear, dy: np.ndarray) -> np.ndarray:
@@ -108,28 +115,31 @@ def test_a_slightly_wrong_weight_gradient_is_caught(monkeypatch):
         return dx
 
     monkeypatch.setattr(linear.Linear, "backward", scaled)
-    assert failing(run("param-grads", "linear", "b32i64o16")) == {"grad[weight]"}
-    assert run("input-grad", "linear", "b32i64o16").ok
+    assert failing(run("param-grads", "linear", "b32i64o16", seed=seed)) == {"grad[weight]"}
+    assert run("input-grad", "linear", "b32i64o16", seed=seed).ok
 
 
-def test_a_forgotten_bias_is_caught_even_though_it_starts_at_zero(monkeypatch):
+@OVER_SEEDS
+def test_a_forgotten_bias_is_caught_even_though_it_starts_at_zero(monkeypatch, seed):
     def no_bias(self: linear.Linear, x: np.ndarray) -> np.ndarray:
         return self._remember_output(x @ self._params["weight"], x)
 
     monkeypatch.setattr(linear.Linear, "forward", no_bias)
-    assert failing(run("forward", "linear", "b32i64o16")) == {"output"}
+    assert failing(run("forward", "linear", "b32i64o16", seed=seed)) == {"output"}
 
 
 @pytest.mark.parametrize("layer", ["relu", "leaky_relu"])
-def test_seed_subgradient_at_zero_is_caught_only_by_the_ties_sample(monkeypatch, layer):
+@OVER_SEEDS
+def test_seed_subgradient_at_zero_is_caught_only_by_the_ties_sample(monkeypatch, layer, seed):
     """The seeds give LeakyReLU slope 1 at 0 (x >= 0); torch gives the negative slope."""
     cls = activations.ReLU if layer == "relu" else activations.LeakyReLU
     monkeypatch.setattr(cls, "_cache_for", lambda self, x, y: x >= 0)
-    assert failing(run("input-grad", layer, "ties-at-zero")) == {"input_grad"}
-    assert run("input-grad", layer, "b64d32").ok
+    assert failing(run("input-grad", layer, "ties-at-zero", seed=seed)) == {"input_grad"}
+    assert run("input-grad", layer, "b64d32", seed=seed).ok
 
 
-def test_seed_mse_backward_is_caught(monkeypatch):
+@OVER_SEEDS
+def test_seed_mse_backward_is_caught(monkeypatch, seed):
     """Seed 004: 0.5·mean forward and (y − ŷ)/N backward."""
 
     def seed_backward(self: losses.MSELoss) -> np.ndarray:
@@ -137,43 +147,47 @@ def test_seed_mse_backward_is_caught(monkeypatch):
         return (-diff / diff.shape[0]).astype(diff.dtype)
 
     monkeypatch.setattr(losses.MSELoss, "backward", seed_backward)
-    assert failing(run("input-grad", "mse", "b32d8")) == {"input_grad"}
+    assert failing(run("input-grad", "mse", "b32d8", seed=seed)) == {"input_grad"}
 
 
-def test_naive_sigmoid_is_caught_by_its_overflow_warning(monkeypatch):
+@OVER_SEEDS
+def test_naive_sigmoid_is_caught_by_its_overflow_warning(monkeypatch, seed):
     """1/(1+e^-x) even gives the right values at -1e4, but only through an overflow."""
     monkeypatch.setattr(activations.Sigmoid, "_apply", lambda self, x: 1 / (1 + np.exp(-x)))
-    result = run("warnings", "sigmoid", "extreme-1e4")
+    result = run("warnings", "sigmoid", "extreme-1e4", seed=seed)
     assert result.status == checks.FAIL
     assert "overflow encountered in exp" in result.failures()[0].problem
 
 
-def test_a_silent_upcast_is_caught_and_its_values_still_compared(monkeypatch):
+@OVER_SEEDS
+def test_a_silent_upcast_is_caught_and_its_values_still_compared(monkeypatch, seed):
     monkeypatch.setattr(activations.Tanh, "_apply", lambda self, x: np.tanh(x.astype(np.float64)))
-    forward = run("forward", "tanh", "b64d32")
+    forward = run("forward", "tanh", "b64d32", seed=seed)
     assert forward.ok  # the values are right ...
     assert "dtype float64 != torch dtype float32" in forward.get("output").notes[0]
-    assert failing(run("dtype", "tanh", "b64d32")) >= {"output"}  # ... the dtype is not
+    assert failing(run("dtype", "tanh", "b64d32", seed=seed)) >= {"output"}  # ... the dtype is not
 
 
-def test_a_bug_in_the_loop_path_is_caught_by_impl_agreement(monkeypatch):
+@OVER_SEEDS
+def test_a_bug_in_the_loop_path_is_caught_by_impl_agreement(monkeypatch, seed):
     def wrong_jacobian(s: np.ndarray, dy: np.ndarray) -> np.ndarray:
         return np.stack([(np.diag(r) + np.outer(r, r)) @ d for r, d in zip(s, dy, strict=True)])
 
     monkeypatch.setattr(softmax.Softmax, "_backward_loop", staticmethod(wrong_jacobian))
-    result = run("impl-agreement", "softmax", "b256c10", F64, "loop")
+    result = run("impl-agreement", "softmax", "b256c10", F64, "loop", seed=seed)
     assert failing(result) == {"input_grad"}
     assert result.get("input_grad").expected_name == "impl=vectorized"
 
 
-def test_the_guard_rejects_a_sample_whose_gradient_is_zero():
+@OVER_SEEDS
+def test_the_guard_rejects_a_sample_whose_gradient_is_zero(seed):
     entry = BY_NAME["softmax"]
     degenerate = Sample("b1c1-guarded", (1, 1))  # softmax over one class: gradient is 0
-    result = checks.check_input_grad(Case(entry, degenerate, F32, "vectorized"), 0)
+    result = checks.check_input_grad(Case(entry, degenerate, F32, "vectorized"), seed)
     comparison = result.get("input_grad")
     assert comparison.guard_failed and "guard" in comparison.problem
     assert result.message().startswith("GUARD input-grad-")
-    assert run("input-grad", "softmax", "b1c1", F32, "vectorized").ok
+    assert run("input-grad", "softmax", "b1c1", F32, "vectorized", seed=seed).ok
 
 
 # --------------------------------------------------------------------------- errors as results
