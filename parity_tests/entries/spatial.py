@@ -358,17 +358,6 @@ TIE_SAMPLES = (
            make_input=constant(-1.0), gradcheck=False,
            note="every window one big tie of negative values next to padding"),
 )
-POOL_IMAGES = zeros(2, 4, 4, 3)
-POOL_ERRORS = layer_errors(POOL_IMAGES) + window_errors() + impl_errors() + (
-    _refused("padding-over-half-kernel",
-                r"padding \(2, 2\) must be at most half the kernel_size \(3, 3\)",
-                kernel_size=3, padding=2),
-    _refused("padding-over-half-kernel-width",
-                r"padding \(2, 2\) must be at most half the kernel_size \(4, 3\)",
-                kernel_size=(4, 3), padding=(2, 2)),
-    _refused("padding-string", r"padding must be an int or a pair of ints .*got str",
-                TypeError, padding="same"),
-)
 
 
 #: Both sliding-window pools: ceil mode, a zero-size batch, non-finite input.
