@@ -199,6 +199,15 @@ def soft_avoiding_zeros(rng: np.random.Generator, prediction: np.ndarray) -> np.
     return (t / t.sum(axis=-1, keepdims=True)).astype(prediction.dtype)
 
 
+def three_quarters_max_first(rng: np.random.Generator, shape: tuple[int, ...],
+                             dtype: np.dtype) -> np.ndarray:
+    """N(0, 1) entries, the first one 0.75 · finfo(dtype).max: finite, but its square and
+    its double overflow."""
+    x = rng.standard_normal(shape)
+    x.flat[0] = 0.75 * np.finfo(dtype).max
+    return x.astype(dtype)
+
+
 def regression_with_nonfinite(rng: np.random.Generator, prediction: np.ndarray
                               ) -> np.ndarray:
     """Regression targets with ±inf and NaN at fixed places (inf − inf = NaN, inf − x =
@@ -546,6 +555,13 @@ def classification_samples() -> tuple[Sample, ...]:
 
 
 LOGIT_SAMPLES = classification_samples() + (
+    Sample("soft-b4c1", (4, 1), make_target=soft, guard=False,
+           note="one class, probability targets (all 1): loss 0, gradient exactly 0"),
+    Sample("weight-float32-array-labels-b16c5", (16, 5),
+           {"weight": np.array(W5, dtype=np.float32)}, make_target=labels,
+           note="the class weight as a float32 ndarray (the other samples pass a list)"),
+    Sample("weight-int-array-labels-b16c5", (16, 5), {"weight": np.array([1, 2, 1, 1, 3])},
+           make_target=labels, note="integer class weights as an int64 ndarray"),
     Sample("extreme-labels-b64c10", (64, 10), make_input=extreme(1e4), make_target=labels,
            gradcheck=False,
            note="logits near ±1e4; f ≈ 1e4 makes central differences round-off bound"),
@@ -604,6 +620,10 @@ PROBABILITY_SAMPLES = tuple(
 ) + (
     Sample("peaked-b32c10", (32, 10), make_input=probabilities(0.1), make_target=labels,
            gradcheck=False, note="confident predictions, p down to ~1e-26 (below the step h)"),
+    Sample("soft-b4c1", (4, 1), make_input=probabilities(), make_target=soft,
+           gradcheck=False,
+           note="one class, probability targets: p = t = 1, loss 0, gradient −t/(N·p) "
+           "(no finite differences: p + h leaves [0, 1])"),
     Sample("zeros-labels-b16c6", (16, 6), make_input=probabilities_with_zeros,
            make_target=labels_at_largest, gradcheck=False,
            note="p exactly 0 at classes that are not the label (the p >= 0 boundary): loss "
@@ -697,6 +717,11 @@ LOSSES = (
                    make_input=with_values({(3, 2): -INF}),
                    make_target=lambda rng, p: regression_targets(rng, p), gradcheck=False,
                    note="one −inf prediction: mean +inf, gradient −inf there"),
+            Sample("huge-sum-b4d3", (4, 3), {"reduction": "sum"},
+                   make_input=three_quarters_max_first, make_target=regression_targets,
+                   gradcheck=False,
+                   note="a finite prediction of 0.75·finfo.max: its square and 2·(p − t) "
+                   "overflow to +inf (torch's too) without a NumPy overflow warning"),
         ),
         errors=loss_errors(*MSE_4x3) + (
             ErrorInput("shape-mismatch", "forward", ValueError,
