@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 REPORTS := reports/parity
 
-.PHONY: check test bench lint clean
+.PHONY: check test bench lint coverage clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,13 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+# Branch coverage of the layers by `parity check` alone (no unit test helps): every line and
+# branch a registry sample reaches; the report lists what none does.
+coverage: $(STAMP)
+	$(BIN)/coverage run --branch --source=numpy_impl -m parity_tests.cli check --no-progress \
+		--out reports/coverage-check
+	$(BIN)/coverage report --show-missing --skip-covered
 
 bench: $(STAMP)
 	$(BIN)/parity bench
