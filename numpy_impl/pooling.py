@@ -61,16 +61,11 @@ def torch_argmax(flat: np.ndarray) -> np.ndarray:
     return np.where(nan.any(axis=1), last_nan, first_max)
 
 
-def first_maximum(views: list[np.ndarray], valid: list[np.ndarray | None] | None = None
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def first_maximum(views: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """The element-wise maximum of equally shaped arrays (a window's cells, in row-major
     order) and, for each, the boolean mask "this cell is the one torch picks": the FIRST
     maximum, or the LAST NaN where the window holds NaN (the maximum is then NaN). The
-    masks partition every position.
-
-    ``valid[t]`` (broadcastable to a view, or None for all-valid) says where cell t is a
-    real input cell rather than padding: a window whose real cells are all −inf picks its
-    first real cell, as torch does, not a padded −inf before it."""
+    masks partition every position."""
     if len(views) == 1:
         return views[0].copy(), np.ones((1, *views[0].shape), dtype=bool)
     y = np.maximum(views[0], views[1])  # np.maximum propagates NaN
@@ -92,15 +87,6 @@ def first_maximum(views: list[np.ndarray], valid: list[np.ndarray | None] | None
             hit = np.isnan(views[t]) & ~found
             found |= hit
             np.copyto(masks[t], hit, where=nan)
-    # A padded −inf may tie a window of real −inf cells: pick the first real cell.
-    if valid is not None and any(v is not None for v in valid):
-        lowest = y == -np.inf
-        if lowest.any():
-            found = ~lowest
-            for t, cell_valid in enumerate(valid):
-                hit = ~found if cell_valid is None else cell_valid & ~found
-                found |= hit
-                np.copyto(masks[t], hit, where=lowest)
     return y, masks
 
 
@@ -111,10 +97,11 @@ def scatter_to_picked(picked: np.ndarray, dy: np.ndarray, x_shape: tuple[int, ..
     n, h, w, channels = x_shape
     dx = np.zeros((n, h * w, channels), dtype=dy.dtype)
     batch, channel = np.indices((n, channels))
-    for row in range(dy.shape[1]):
-        for col in range(dy.shape[2]):
-            # one cell per (n, ch): no index repeats within one assignment
-            dx[batch, picked[:, row, col, :], channel] += dy[:, row, col, :]
+    with np.errstate(invalid="ignore"):  # +inf and −inf in dy picking one cell: NaN (torch)
+        for row in range(dy.shape[1]):
+            for col in range(dy.shape[2]):
+                # one cell per (n, ch): no index repeats within one assignment
+                dx[batch, picked[:, row, col, :], channel] += dy[:, row, col, :]
     return dx.reshape(x_shape)
 
 
@@ -244,10 +231,11 @@ def unmax_stage(g: np.ndarray, labels: np.ndarray, axis: int, offsets: Offsets,
     disjoint = _disjoint(offsets)
     if not finite:
         target.fill(0)
-        for position, (_, o, i) in enumerate(offsets):
-            cells = _along(target, axis, i)
-            picked = _along(labels, axis, o) == position if k > 1 else True
-            np.add(cells, _along(g, axis, o), out=cells, where=picked)
+        with np.errstate(invalid="ignore"):  # +inf and −inf reaching one cell: NaN (torch)
+            for position, (_, o, i) in enumerate(offsets):
+                cells = _along(target, axis, i)
+                picked = _along(labels, axis, o) == position if k > 1 else True
+                np.add(cells, _along(g, axis, o), out=cells, where=picked)
         return
     first = max(range(k), key=lambda t: offsets[t][1].stop - offsets[t][1].start)
     i = offsets[first][2]
@@ -323,13 +311,14 @@ def unsum_stage(g: np.ndarray, axis: int, offsets: Offsets, target: np.ndarray) 
     else:
         _along(target, axis, slice(0, i.start))[...] = 0
         _along(target, axis, slice(i.stop, size))[...] = 0
-    for t in [first, *(u for u in range(len(offsets)) if u != first)]:
-        _, o, i = offsets[t]
-        cells = _along(target, axis, i)
-        if t == first or disjoint:
-            np.copyto(cells, _along(g, axis, o))
-        else:
-            cells += _along(g, axis, o)
+    with np.errstate(invalid="ignore"):  # +inf and −inf in g reaching one cell: NaN (torch)
+        for t in [first, *(u for u in range(len(offsets)) if u != first)]:
+            _, o, i = offsets[t]
+            cells = _along(target, axis, i)
+            if t == first or disjoint:
+                np.copyto(cells, _along(g, axis, o))
+            else:
+                cells += _along(g, axis, o)
 
 
 # --------------------------------------------------------------------------- sliding windows
@@ -598,12 +587,13 @@ class _SlidingPool2d(TwoPathLayer):
             return scatter_to_picked(picked, dy, x_shape)
         dx = np.zeros(x_shape, dtype=dy.dtype)
         h, w = x_shape[1:3]
-        for row in range(out_hw[0]):
-            rows = self._real_cells(0, row, h)
-            for col in range(out_hw[1]):
-                cols = self._real_cells(1, col, w)
-                share = dy[:, row, col, :] / self._loop_divisor(row, col, rows, cols, h, w)
-                dx[:, rows, cols, :] += share[:, None, None, :]
+        with np.errstate(invalid="ignore"):  # +inf and −inf in dy reaching one cell: NaN
+            for row in range(out_hw[0]):
+                rows = self._real_cells(0, row, h)
+                for col in range(out_hw[1]):
+                    cols = self._real_cells(1, col, w)
+                    share = dy[:, row, col, :] / self._loop_divisor(row, col, rows, cols, h, w)
+                    dx[:, rows, cols, :] += share[:, None, None, :]
         return dx
 
     def _backward_vectorized(self, cache: Any, dy: np.ndarray) -> np.ndarray:

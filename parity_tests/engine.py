@@ -24,6 +24,7 @@ import torch
 
 from numpy_impl.base import Loss
 from parity_tests.registry import Case
+from parity_tests.samples import InputMaker
 from parity_tests.seeding import case_rng
 
 #: Scale of the perturbation added to constant parameters (zero bias, unit scale).
@@ -52,6 +53,8 @@ class Built:
     target: np.ndarray | None
     rng: np.random.Generator
     warmup: list[np.ndarray]
+    #: How the sample draws the upstream gradient from the output's shape (None: N(0, 1)).
+    make_upstream: InputMaker | None = None
 
     @property
     def is_loss(self) -> bool:
@@ -72,7 +75,7 @@ def build_case(case: Case, seed: int, impl: str | None = None) -> Built:
     warmup = [sample.make_input(rng, sample.shape, case.dtype) for _ in range(sample.steps - 1)]
     x = sample.make_input(rng, sample.shape, case.dtype)
     target = sample.make_target(rng, x) if sample.make_target else None
-    return Built(layer, x, target, rng, warmup)
+    return Built(layer, x, target, rng, warmup, sample.make_upstream)
 
 
 @dataclass
@@ -151,7 +154,9 @@ def run_numpy(built: Built, upstream: Upstream = None, backward: bool = True) ->
             run.output_type = type(out)
             y = _record_outputs(run.tensors, out, x.dtype)
             if not (built.is_loss and np.ndim(y) == 0):  # a reduced loss takes no upstream
-                if upstream is None:
+                if upstream is None and built.make_upstream is not None:
+                    run.upstream = built.make_upstream(built.rng, np.shape(y), x.dtype)
+                elif upstream is None:
                     run.upstream = built.rng.standard_normal(np.shape(y)).astype(x.dtype)
                 else:
                     run.upstream = upstream(np.shape(y)) if callable(upstream) else upstream

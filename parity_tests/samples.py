@@ -32,7 +32,9 @@ class Sample:
     everywhere else a gradient comparison must be able to fail. ``steps > 1`` runs that many
     forward passes (fresh inputs, same on both sides) before the compared one, so running
     statistics are compared after several updates. ``setup(layer, rng)`` runs right after
-    construction (before the torch reference copies the layer's state).
+    construction (before the torch reference copies the layer's state). ``make_upstream``
+    draws the upstream gradient dy from the output's shape (default N(0, 1)): non-finite
+    dy reaches the backward's non-finite branches.
     """
 
     name: str
@@ -40,6 +42,7 @@ class Sample:
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     make_input: InputMaker = field(default_factory=lambda: normal())
     make_target: TargetMaker | None = None
+    make_upstream: InputMaker | None = None
     setup: Setup | None = None
     gradcheck: bool = True
     guard: bool = True

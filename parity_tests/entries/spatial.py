@@ -176,6 +176,15 @@ CONV_OPTION_SAMPLES = (
            conv(4, 4, 3, padding=1, groups=2, padding_mode="reflect"),
            make_input=nonfinite(0.06, 0.04, 0.04, channels=(0,)), gradcheck=False,
            note="non-finite cells copied by reflect padding, one group affected"),
+    Sample("nonfinite-dy-b2h6w6c3o4-k3-p1-winograd", (2, 6, 6, 3), conv(3, 4, 3, padding=1),
+           make_upstream=nonfinite(0.03, 0.03, 0.03, channels=(0,)), gradcheck=False,
+           note="NaN and ±inf in dy (output channel 0): Winograd would smear them over "
+           "whole tiles, so its backward falls back to direct sums (torch's positions of "
+           "NaN and inf)"),
+    Sample("nonfinite-dy-b2h7w7c3o4-k3-s2-p1-im2col", (2, 7, 7, 3),
+           conv(3, 4, 3, stride=2, padding=1),
+           make_upstream=nonfinite(0.05, 0.05, 0.05, channels=(0,)),
+           gradcheck=False, note="NaN and ±inf in dy on the im2col path"),
 )
 
 #: The vectorized path's kernels and their size thresholds (numpy_impl.conv): Winograd
@@ -201,6 +210,12 @@ CONV_KERNEL_SAMPLES = (
            conv(16, 32, 3, padding=1),
            note="512 tiles per tile row, a whole band: each image is its own group (its own "
            "padded copy)"),
+    Sample("b1h1w1024c16o32-k3-p2-winograd-padding-bands", (1, 1, 1024, 16),
+           conv(16, 32, 3, padding=2),
+           note="one tile row per band and padding 2 above one input row: the first band "
+           "and the last row pair lie wholly in the padding (nothing to crop into dx)"),
+    Sample("b2h5w1c3o4-k3-p1", (2, 5, 1, 3), conv(3, 4, 3, padding=1),
+           note="Winograd on a 1-wide image: the odd padded columns hold no input column"),
     Sample("b3h28w28c16o8-k3-p1-g2-im2col-bands", (3, 28, 28, 16),
            conv(16, 8, 3, padding=1, groups=2),
            note="im2col, 116K column elements per image: bands of whole images "
@@ -211,6 +226,10 @@ CONV_KERNEL_SAMPLES = (
     Sample("b1h60w60c32o4-k3-s2-p1-im2col-rows", (1, 60, 60, 32),
            conv(32, 4, 3, stride=2, padding=1),
            note="im2col with stride 2 in bands of 15 output rows: one shared input row"),
+    Sample("b1h1w1024c32o4-k3-s2-p3-im2col-padding-rows", (1, 1, 1024, 32),
+           conv(32, 4, 3, stride=2, padding=3),
+           note="im2col in bands of one output row (148K column elements a row), padding 3: "
+           "the first and last bands read padding only"),
 )
 
 
@@ -377,6 +396,12 @@ SHARED_POOL_SAMPLES = (
     Sample("nonfinite-b2h7w6c2-k3-s2-p1-ceil", (2, 7, 6, 2), pool(3, 2, 1, ceil_mode=True),
            make_input=nonfinite(), gradcheck=False,
            note="NaN and ±inf, overlapping windows, padding and ceil mode"),
+    Sample("nonfinite-b2h6w5c2-k2x1", (2, 6, 5, 2), pool((2, 1)), make_input=nonfinite(0.2),
+           gradcheck=False, note="NaN and ±inf with a kernel one column wide"),
+    Sample("nonfinite-dy-b2h6w6c2-k3-s1-p1", (2, 6, 6, 2), pool(3, 1, 1),
+           make_input=normal(shift=5.0), make_upstream=nonfinite(0.05, 0.05, 0.05),
+           gradcheck=False, note="NaN and ±inf in dy: each reaches only the cells its window "
+           "picked (max) or every cell of its window (average)"),
 )
 MAX_SAMPLES = (
     Sample("b2h7w8c2-k3-s1-d2", (2, 7, 8, 2), pool(3, 1, dilation=2),
