@@ -165,12 +165,12 @@ class Conv2D:
         X_pad = pad_images(X, self.pad)
         dX_pad = np.zeros(X_pad.shape, dtype=np.result_type(X, W))
         dW = np.zeros_like(W)
-        for r, c, y, x in windows(X.shape, self.kernel_shape, self.stride, self.pad)[0]:
-            with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore"):  # inf - inf (in X or dY) is NaN, as in torch
+            for r, c, y, x in windows(X.shape, self.kernel_shape, self.stride, self.pad)[0]:
                 dW += np.tensordot(X_pad[:, y:y + kh, x:x + kw, :], dZ[:, r, c, :], axes=(0, 0))
-            dX_pad[:, y:y + kh, x:x + kw, :] += np.tensordot(dZ[:, r, c, :], W, axes=(1, 3))
+                dX_pad[:, y:y + kh, x:x + kw, :] += np.tensordot(dZ[:, r, c, :], W, axes=(1, 3))
+            self.gradients["b"] = dZ.sum(axis=(0, 1, 2)).reshape(1, -1)
         self.gradients["W"] = dW
-        self.gradients["b"] = dZ.sum(axis=(0, 1, 2)).reshape(1, -1)
         return unpad(dX_pad, self.pad, X.shape)
 
 
@@ -209,7 +209,8 @@ class Pool2D:
                 share = mask.reshape(window.shape)
             else:
                 share = np.full(window.shape, 1 / (kh * kw), dtype=X.dtype)
-            dX_pad[:, y:y + kh, x:x + kw, :] += share * dLdY[:, r:r + 1, c:c + 1, :]
+            with np.errstate(invalid="ignore"):  # inf - inf from dY is NaN, as in torch
+                dX_pad[:, y:y + kh, x:x + kw, :] += share * dLdY[:, r:r + 1, c:c + 1, :]
         return unpad(dX_pad, self.pad, X.shape)
 
 

@@ -147,6 +147,7 @@ SHAPES_2D = ("the seed's backward handles 2-D input only (x.T @ grad): (N, L, in
              "input raise")
 PEAKED = ("peaked-b32c10",)
 ZEROS = ("zeros-labels-b16c6", "zeros-soft-b16c6")
+NONFINITE_DY = "nonfinite-dy-b2h6w6c2-k3-s1-p1"
 MAX_PADDED = ("neg-b2h6w6c2-k3s2-p1", "ties-constant-b2h5w5c2-k3s1-p1",
               "neginf-b2h6w6c2-k2-s2-p1")
 LEAKY_ZEROS = ("ties-at-zero", "slope0.2-ties-at-zero", "nonfinite-b6d6", "slope0-nonfinite-b6d6")
@@ -193,6 +194,14 @@ BUGS: tuple[Bug, ...] = (
          "input-grad": (MAX_PADDED + ("ties-relu-b2h6w6c3-k3s2-p1",), BOTH)},
         passes=("finite-diff",), controls=("b2h6w6c3-k2", "ties-int-b2h6w6c3-k2"),
         example="neg-b2h6w6c2-k3s2-p1"),
+    Bug("max-pool-mask-times-dy", "a non-finite dY spread over its window", "002",
+        "style002.Pool2D[max]",
+        "The backward multiplies dY by a 0/1 mask of the window, so an inf or NaN in dY "
+        "becomes 0·inf = NaN in every other cell of its window; torch routes dY to the one "
+        "cell the window picked",
+        {"input-grad": ((NONFINITE_DY,), BOTH)},
+        passes=("forward", "finite-diff"), controls=("b2h6w6c3-k2",),
+        example=NONFINITE_DY),
     Bug("upcast-dense", "float32 in, float64 out", "004", "style004.Dense", UPCAST,
         {"dtype": (EVERY, F32)}, runs=LINEAR_CONFIGS,
         passes=("forward", "input-grad", "param-grads"), example="b32i64o16",
