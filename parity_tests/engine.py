@@ -155,7 +155,9 @@ def run_numpy(built: Built, upstream: Upstream = None, backward: bool = True) ->
             y = _record_outputs(run.tensors, out, x.dtype)
             if not (built.is_loss and np.ndim(y) == 0):  # a reduced loss takes no upstream
                 if upstream is None and built.make_upstream is not None:
-                    run.upstream = built.make_upstream(built.rng, np.shape(y), x.dtype)
+                    # np.asarray: a maker drawing shape () returns a NumPy scalar
+                    run.upstream = np.asarray(built.make_upstream(built.rng, np.shape(y),
+                                                                  x.dtype))
                 elif upstream is None:
                     run.upstream = built.rng.standard_normal(np.shape(y)).astype(x.dtype)
                 else:

@@ -22,6 +22,16 @@ from torch_ref import blocks as ref_blocks
 from torch_ref import normalization as ref_norm
 
 
+def live_excitation(layer: Any, rng: np.random.Generator) -> None:
+    """Keep the SE bottleneck ReLU of an SE-ResNet block alive (a sample's ``setup``): bn2's
+    bias in U(1.5, 2.5) makes every squeezed channel mean positive (each image's mean of a
+    normalized channel is within 1 of the bias), and positive fc1 weights then give every
+    hidden unit a positive input. With random signs the whole bottleneck was dead for both
+    images at 3 of 200 seeds, and grad[se.fc1.weight] exactly 0."""
+    layer.params["bn2.bias"][...] = rng.uniform(1.5, 2.5, layer.params["bn2.bias"].shape)
+    np.abs(layer.params["se.fc1.weight"], out=layer.params["se.fc1.weight"])
+
+
 def random_running_stats(layer: Any, rng: np.random.Generator) -> None:
     """Give every batch norm of ``layer`` non-trivial running statistics (mean N(0, 0.5²),
     variance U(0.5, 2)), in place (a sample's ``setup``). The torch reference copies buffers
@@ -120,11 +130,13 @@ BN_SAMPLES = batch_norm_samples((4, 5, 5, 3), "b4h5w5c3") + (
            "input gradient is ~0, see test_blocks for that case)"),
     Sample("eval-b1h1w1c3", (1, 1, 1, 3), {"num_features": 3}, setup=random_running_stats,
            training=False, note="one value per channel is fine in eval mode"),
-    Sample("train-mean100-b32h16w16c2", (32, 16, 16, 2), {"num_features": 2},
+    Sample("train-mean100-b32h16w16c6", (32, 16, 16, 6), {"num_features": 6},
            make_input=normal(1.0, 100.0),
            note="mean/std = 100 over M = 8192 values: the former statistics (Σx/M in "
            "float32, then x − mean) failed forward or memory-layout at every seed 0-19 "
-           "(headroom up to 4); the corrected two-pass statistics pass at 0.3"),
+           "(headroom up to 4); the corrected two-pass statistics pass at 0.3. Six "
+           "channels: with two, both grad[weight] entries were too small for the guard "
+           "at 7 of 200 seeds"),
     Sample("train-offsets-blocks3-b17h16w16c256", (17, 16, 16, 256), {"num_features": 256},
            make_input=image_offsets(100.0, 0.5), steps=2,
            note="1,114,112 values: three row blocks (BatchNorm.BLOCK_ELEMENTS, the last "
@@ -349,8 +361,9 @@ RESNET_SAMPLES = (
            {"in_channels": 8, "out_channels": 8, "stride": 2, "reduction": 1}, steps=2,
            note="projection shortcut because of the stride; buffers after 2 updates"),
     Sample("widen-train-b2h5w5c4o8", (2, 5, 5, 4),
-           {"in_channels": 4, "out_channels": 8, "reduction": 1},
-           note="projection shortcut because the channels change"),
+           {"in_channels": 4, "out_channels": 8, "reduction": 1}, setup=live_excitation,
+           note="projection shortcut because the channels change; the SE bottleneck kept "
+           "alive (see live_excitation)"),
     Sample("stride2-widen-eval-random-stats", (2, 6, 6, 4),
            {"in_channels": 4, "out_channels": 16, "stride": 2, "reduction": 1},
            setup=random_running_stats, training=False,

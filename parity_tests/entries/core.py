@@ -152,13 +152,16 @@ def labels(rng: np.random.Generator, prediction: np.ndarray) -> np.ndarray:
 
 def ignoring(ignore_index: int, fraction: float = 0.3, keep_first: bool = True) -> TargetMaker:
     """:func:`labels` with about ``fraction`` of them replaced by ``ignore_index`` (the first
-    position always kept unless ``keep_first=False``; ``fraction=1``: all ignored)."""
+    position always kept, with a label that is not ``ignore_index``, unless
+    ``keep_first=False``; ``fraction=1``: all ignored)."""
 
     def make(rng: np.random.Generator, prediction: np.ndarray) -> np.ndarray:
         target = labels(rng, prediction)
         ignored = rng.random(target.shape) < fraction
         if keep_first and target.size and fraction < 1:
             ignored.flat[0] = False
+            if target.flat[0] == ignore_index:  # a drawn label may be the ignored class
+                target.flat[0] = (ignore_index + 1) % prediction.shape[-1]
         return np.where(ignored, ignore_index, target).astype(np.int64)
 
     return make
@@ -259,10 +262,12 @@ def inplace_errors() -> tuple[ErrorInput, ...]:
 ACTIVATION_SAMPLES = (
     Sample("b64d32", (64, 32)),
     Sample("b4h5w5c3", (4, 5, 5, 3), note="image-shaped input"),
-    Sample("b1d1", (1, 1), make_input=away_from_zero(),
-           note="one value in (0.25, 1): its gradient can never be exactly 0 (a negative "
-           "ReLU input would make it so)"),
-    Sample("0d", (), make_input=away_from_zero(), note="a 0-d input, as torch accepts"),
+    Sample("b1d1", (1, 1), make_input=away_from_zero(), make_upstream=mixed_signs(),
+           note="one value in (0.25, 1) and |dy| in (0.25, 2): its gradient can never be "
+           "exactly 0 (a negative ReLU input would make it so) nor too small for the guard "
+           "(an N(0, 1) dy of 3e-4 did at 2 of 200 seeds)"),
+    Sample("0d", (), make_input=away_from_zero(), make_upstream=mixed_signs(),
+           note="a 0-d input, as torch accepts (dy as in b1d1)"),
     Sample("vector-d7", (7,), make_input=mixed_signs(),
            note="a 1-D input, signs alternating (never all negative)"),
     Sample("b0d5", (0, 5), guard=False, note="a zero-size batch: the gradient is empty"),
