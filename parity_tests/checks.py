@@ -401,11 +401,14 @@ class _Direction:
 def _directional(built: Built, upstream: np.ndarray | None, array: np.ndarray,
                  grad: np.ndarray, v: np.ndarray) -> _Direction | None:
     """Central differences of f along ``v`` at the first step of FD_STEPS that crosses no
-    kink (None if every step does: try another direction)."""
+    kink (None if every step does: try another direction). Steps are relative to the
+    array's magnitude (× its RMS when above 1): an input of mean 100 moved by 1e-6 would
+    lose two more digits to the rounding of f than one of mean 1."""
     original = array.copy()
+    magnitude = max(1.0, float(np.sqrt(np.mean(np.square(original))))) if original.size else 1.0
     f0, scale0 = _scalar(built, upstream)
     try:
-        for step in FD_STEPS:
+        for step in (h * magnitude for h in FD_STEPS):
             values, taken = {}, {}
             for multiple in (1, -1, 2, -2):
                 array[...] = original + multiple * step * v  # in place: the layer's own array

@@ -102,8 +102,9 @@ FD_ROUNDOFF_SAFETY = 8.0
 FD_TRUNCATION_SAFETY = 2.0
 FINITE_DIFFERENCE = Tolerance(
     rtol=FD_RTOL, atol=0.0,
-    reason=f"central differences along {FD_DIRECTIONS} random directions, h={FD_STEPS[0]:g} "
-           f"(smaller past a kink): + {FD_ROUNDOFF_SAFETY:g}·ε·F/h round-off + "
+    reason=f"central differences along {FD_DIRECTIONS} random directions, "
+           f"h={FD_STEPS[0]:g}·max(1, RMS) (smaller past a kink): "
+           f"+ {FD_ROUNDOFF_SAFETY:g}·ε·F/h round-off + "
            f"{FD_TRUNCATION_SAFETY:g}·|D(2h) − D(h)| truncation")
 
 
