@@ -22,13 +22,13 @@ class Linear:
 
     def forward(self, x):
         self.x = x
-        with np.errstate(invalid="ignore"):  # inf - inf in a sum is NaN, as in torch
+        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf in a sum is NaN, as in torch
             return x @ self.W + self.b
 
     def backward(self, grad_in):
         rows = self.x.reshape(-1, self.W.shape[0])
         grads = grad_in.reshape(-1, self.W.shape[1])
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", over="ignore"):
             self.grad_W = rows.T @ grads
         self.grad_b = grads.sum(axis=0)
         return grad_in @ self.W.T

@@ -91,7 +91,7 @@ class FullyConnected:
     def forward(self, X):
         if self.n_in is None:
             self._init_parameters(X.shape)
-        with np.errstate(invalid="ignore"):  # inf - inf in a sum is NaN, as in torch
+        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf in a sum is NaN, as in torch
             Z = X @ self.parameters["W"] + self.parameters["b"][0]
         self.cache = {"X": X, "Z": Z}
         return self.activation(Z)
@@ -100,7 +100,7 @@ class FullyConnected:
         X, Z = self.cache["X"], self.cache["Z"]
         dZ = self.activation.backward(Z, dLdY)
         X2, dZ2 = X.reshape(-1, self.n_in), dZ.reshape(-1, self.n_out)
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", over="ignore"):
             self.gradients["W"] = X2.T @ dZ2
         self.gradients["b"] = dZ2.sum(axis=0, keepdims=True)
         return dZ @ self.parameters["W"].T

@@ -89,13 +89,13 @@ class Dense:
 
     def forward(self, x):
         self.input = x
-        with np.errstate(invalid="ignore"):  # inf - inf in a sum is NaN, as in torch
+        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf in a sum is NaN, as in torch
             return x @ self.w.T + self.b[0]
 
     def backward(self, grad_output):
         x = self.input.reshape(-1, self.w.shape[1])
         g = grad_output.reshape(-1, self.w.shape[0])
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", over="ignore"):
             self.dw = g.T @ x
         self.db = g.sum(axis=0, keepdims=True)
         return grad_output @ self.w

@@ -93,6 +93,24 @@ def with_values(values: dict[tuple[int, ...], float], base: InputMaker | None = 
     return make
 
 
+def near_max(indices: tuple[tuple[int, ...], ...], fraction: float = 0.75) -> InputMaker:
+    """N(0, 1) with the given entries at ``fraction`` of the dtype's largest float: a sum of
+    two of them overflows to +inf in any order."""
+
+    def make(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        x = normal()(rng, shape, dtype)
+        for index in indices:
+            x[index] = fraction * np.finfo(dtype).max
+        return x
+
+    return make
+
+
+def unit_weight(layer: Any, rng: np.random.Generator) -> None:
+    """Every weight 1 (a sample's ``setup``), so that y's row sums are the input's."""
+    layer.params["weight"][...] = 1.0
+
+
 def probabilities_with_zeros(rng: np.random.Generator, shape: tuple[int, ...],
                              dtype: np.dtype) -> np.ndarray:
     """Probability rows (last axis) with about a third of the entries exactly 0 (never all of
@@ -778,6 +796,12 @@ LINEAR = (
                    gradcheck=False,
                    note="±inf and NaN in features 0-1: inf·w sums to ±inf, inf − inf and NaN "
                    "to NaN in y and in dW's rows 0-1, as torch; dW's rows 2-3 stay finite"),
+            Sample("huge-b4i3o2", (4, 3), linear_kwargs(3, 2),
+                   make_input=near_max(((0, 0), (0, 1))),
+                   make_upstream=with_values({(0, 0): 2.0, (0, 1): 2.0}), setup=unit_weight,
+                   gradcheck=False,
+                   note="finite input whose sums overflow: y's row 0 is +inf and dW's rows 0-1 "
+                   "too (0.75·max·2), as torch, with no NumPy overflow warning"),
         ),
         errors=parametrized_layer_errors(VECTORS) + subclass_errors(VECTORS) + (
             ErrorInput("x-0d", "forward", ValueError,
