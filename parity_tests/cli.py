@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from parity_tests.check_names import CHECK_NAMES, CHECK_TITLES
+from parity_tests.seeding import seed_range
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 DEFAULT_OUT = Path("reports/parity")
@@ -48,13 +49,10 @@ class Shard:
 
 
 def _seed_range(text: str) -> range:
-    parts = text.split("-")
-    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
-        raise argparse.ArgumentTypeError(f"expected A-B such as 0-199, got {text!r}")
-    first, last = int(parts[0]), int(parts[1])
-    if last < first:
-        raise argparse.ArgumentTypeError(f"the range {text!r} is empty (B < A)")
-    return range(first, last + 1)
+    try:
+        return seed_range(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _positive(text: str) -> int:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import zlib
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # `parity --help` reads seed_range and must not import NumPy
+    import numpy as np
 
 DEFAULT_SEED = 0
 SEED_ENV = "PARITY_SEED"
@@ -19,6 +21,8 @@ SEED_ENV = "PARITY_SEED"
 
 def case_rng(seed: int, key: str) -> np.random.Generator:
     """A generator per (seed, key): the same pair always draws the same numbers."""
+    import numpy as np
+
     return np.random.default_rng([seed, zlib.crc32(key.encode())])
 
 
@@ -32,13 +36,26 @@ def seed_from_env() -> int:
     return int(text)
 
 
+def seed_range(text: str) -> range:
+    """The seeds ``"A-B"`` names, A..B inclusive; ``ValueError`` for anything else."""
+    parts = text.split("-")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+        raise ValueError(f"expected A-B such as 0-199, got {text!r}")
+    first, last = int(parts[0]), int(parts[1])
+    if last < first:
+        raise ValueError(f"the range {text!r} is empty (B < A)")
+    return range(first, last + 1)
+
+
 def seeds_from_env(name: str) -> list[int]:
-    """The seeds an environment variable names, ``"A-B"`` (inclusive) or ``"N"``; unset, the
-    session's seed (:func:`seed_from_env`)."""
+    """The seeds an environment variable names, ``"A-B"`` (:func:`seed_range`) or ``"N"``;
+    unset, the session's seed (:func:`seed_from_env`)."""
     text = os.environ.get(name, "").strip()
     if not text:
         return [seed_from_env()]
-    low, _, high = text.partition("-")
-    if not (low.isdigit() and (high.isdigit() or not high)) or int(high or low) < int(low):
-        raise ValueError(f"{name} must be a seed N or a range A-B with A <= B, got {text!r}")
-    return list(range(int(low), int(high or low) + 1))
+    if text.isdigit():
+        return [int(text)]
+    try:
+        return list(seed_range(text))
+    except ValueError as error:
+        raise ValueError(f"{name}: {error}") from None
