@@ -549,6 +549,10 @@ def classification_samples() -> tuple[Sample, ...]:
                "as torch"),
         Sample("all-ignored-sum-b4c3", (4, 3), {"reduction": "sum"},
                make_target=ignoring(-100, 1.0), guard=False),
+        Sample("one-class-ignore-labels-b8c1", (8, 1), make_target=ignoring(-100, 0.5),
+               guard=False, gradcheck=False,
+               note="one class and ignored positions: every kept label is 0 and no "
+               "placeholder may index past it (softmax: loss 0, gradient exactly 0)"),
         Sample("kdim-labels-b4t3c5", (4, 3, 5), make_target=labels,
                note="K-dimensional (N, d1, C), classes last; torch's (N, C, d1)"),
         Sample("kdim-none-labels-b2h3w4c5", (2, 3, 4, 5), {"reduction": "none"},
@@ -727,6 +731,11 @@ LOSSES = (
                    make_input=with_values({(0, 1): INF, (3, 0): NAN}),
                    make_target=regression_with_nonfinite, gradcheck=False,
                    note="inf − inf and NaN give NaN, inf − x gives inf, as torch"),
+            Sample("inf-zero-dy-none-b4d3", (4, 3), {"reduction": "none"},
+                   make_input=with_values({(0, 1): INF}), make_target=regression_targets,
+                   make_upstream=with_values({(0, 1): 0.0}), gradcheck=False,
+                   note="dy = 0 where p − t = +inf: the gradient 2·inf·0 is NaN (torch's "
+                   "too), with no NumPy warning"),
             Sample("nonfinite-b4d3", (4, 3),
                    make_input=with_values({(3, 2): -INF}),
                    make_target=lambda rng, p: regression_targets(rng, p), gradcheck=False,
