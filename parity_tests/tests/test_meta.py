@@ -393,3 +393,52 @@ def test_a_block_runs_every_two_path_child_on_its_own_path(impl):
         paths = {name: layer.impl for name, layer in block.named_layers()
                  if getattr(type(layer), "IMPLS", ())}
         assert set(paths.values()) == {impl}, paths
+
+
+# --------------------------------------------------------------------------- mutation gaps
+# Bugs that mutation testing (docs/mutation.md) found no sample could catch; each now has one.
+@OVER_SEEDS
+def test_unpacking_winograd_rows_by_the_width_is_caught_by_the_non_square_sample(
+        monkeypatch, seed):
+    """Swapping H and W where the padded x is unpacked (mutant _winograd_unpack 20) only
+    matters for H != W, and only on the direct-sum fallback for a non-finite dy."""
+    original = conv._winograd_unpack
+
+    def swapped(kept, x_shape, pads, dtype):
+        n, h, w, c = x_shape
+        return original(kept, (n, w, h, c), pads, dtype).reshape(x_shape)
+
+    monkeypatch.setattr(conv, "_winograd_unpack", swapped)
+    result = run("param-grads", "conv2d", "nonfinite-dy-b2h5w7c3o4-k3-p1-winograd",
+                 impl="vectorized", seed=seed)
+    assert failing(result) == {"grad[weight]"}  # x is unpacked for dW = Σ x·dy only
+
+
+@OVER_SEEDS
+@pytest.mark.parametrize("layer", ["cross_entropy", "softmax_cross_entropy"])
+def test_a_placeholder_label_past_the_only_class_is_caught(monkeypatch, layer, seed):
+    """Ignored positions must get a label that exists (mutant parse_targets 64: 1, not 0)."""
+    original = losses.parse_targets
+
+    def placeholder_one(*args, **kwargs):
+        parsed = original(*args, **kwargs)
+        if not isinstance(parsed, losses.Labels):
+            return parsed
+        return losses.Labels(np.where(parsed.keep, parsed.index, 1), parsed.keep)
+
+    monkeypatch.setattr(losses, "parse_targets", placeholder_one)
+    assert run("forward", layer, "one-class-ignore-labels-b8c1", seed=seed).status == checks.ERROR
+
+
+@OVER_SEEDS
+def test_an_unguarded_inf_times_zero_in_mse_backward_is_caught_by_its_warning(monkeypatch, seed):
+    """2·(p − t)·dy with p − t = inf and dy = 0 is NaN, as torch's, but must not warn."""
+
+    def unguarded(self: losses.MSELoss, dy: object = None) -> np.ndarray:
+        diff, scale = self._take_cache()
+        return np.asarray(2 * scale * diff * self._upstream(dy)).astype(diff.dtype)
+
+    monkeypatch.setattr(losses.MSELoss, "backward", unguarded)
+    result = run("warnings", "mse", "inf-zero-dy-none-b4d3", seed=seed)
+    assert result.status == checks.FAIL
+    assert "invalid value encountered in multiply" in result.failures()[0].problem
