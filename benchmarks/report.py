@@ -3,9 +3,10 @@
 Reads only the JSON (``--from-json`` re-renders an old run): every benchmark carries its
 layer, step, size, dtype, variant, loop scale factor and FLOPs in ``extra_info``; the
 machine, versions, thread count, commit, date and peer library sit in
-``machine_info["parity"]`` (written by ``benchmarks/conftest.py``) and the memory pass's
+``machine_info["parity"]`` (written by ``benchmarks/conftest.py``), the memory pass's
 figures in ``parity_memory`` (written by ``benchmarks/cli.py``, see
-:mod:`benchmarks.memory`).
+:mod:`benchmarks.memory`) and the bounds pass's in ``parity_bounds`` (see
+:mod:`benchmarks.bounds`).
 
 Times are medians. A loop variant timed on a subset is scaled to the full batch
 (``extra_info["scale"]``) before any ratio is taken. Ratios: *speedup* = loop / vectorized
@@ -332,6 +333,47 @@ def target_of(group: Group, variant: str) -> Target | None:
                  and t.matches(group)), None)
 
 
+# --------------------------------------------------------------------------- bounds
+def bounds_data(data: dict[str, Any]) -> dict[str, Any]:
+    """The bounds pass's section of the JSON (``parity_bounds``, written by
+    ``benchmarks/cli.py`` from :func:`benchmarks.bounds.measure`), or {}."""
+    section = data.get("parity_bounds")
+    return section if isinstance(section, dict) else {}
+
+
+def bound_records(data: dict[str, Any]) -> list[dict[str, Any]]:
+    records = bounds_data(data).get("bounds") or []
+    return [r for r in records if isinstance(r, dict) and isinstance(r.get("target"), str)]
+
+
+def _seconds(part: object) -> float | None:
+    value = part.get("seconds") if isinstance(part, dict) else None
+    return float(value) if isinstance(value, (int, float)) and value > 0 else None
+
+
+def bound_least(record: dict[str, Any]) -> float | None:
+    """The least work's time: the sum of its parts (every part is needed) or, with
+    ``combine`` "min", the cheapest (alternative formulations); None when a part lacks
+    its time."""
+    parts = record.get("parts") or []
+    times = [t for p in parts if (t := _seconds(p)) is not None]
+    if not times or len(times) < len(parts):
+        return None
+    return min(times) if record.get("combine") == "min" else sum(times)
+
+
+def bound_ratio(record: dict[str, Any]) -> float | None:
+    """Least work / torch's whole operation, both timed in the bounds pass."""
+    least, torch_time = bound_least(record), _seconds(record.get("torch"))
+    return least / torch_time if least and torch_time else None
+
+
+def bound_verdict(ratio: float, goal: float) -> str:
+    """"bounded": the least work alone already takes more than ``goal`` × torch's time,
+    so no NumPy formulation of that work meets the goal here; "open" otherwise."""
+    return "bounded" if ratio > goal else "open"
+
+
 # --------------------------------------------------------------------------- baseline
 #: The ratios ``--compare`` gates on, per group: (name, top, bottom, higher_is_better).
 #: Each is measured within one run, so the machine's speed that day cancels out.
@@ -652,6 +694,83 @@ def targets_section(results: list[TargetResult], peak: Entry | None, threads: ob
     return lines
 
 
+BOUNDS_MISSING = ("Not measured in this run (`parity bench --no-bounds`, or a re-rendered JSON "
+                  "from before the bounds pass): no verdict on what bounds the unmet goals. "
+                  "`parity bench` measures them (`benchmarks/bounds.py`).")
+
+
+def bounds_section(data: dict[str, Any], results: list[TargetResult], peak: Entry | None
+                   ) -> list[str]:
+    """Per time target with a bound, and per time target not met: its least work against
+    torch and the verdict (:func:`bound_verdict`; "– (goal met)" where it is met, "no bound
+    measured" where the pass has none); then every measurement of the pass."""
+    lines = ["## What bounds the unmet goals", ""]
+    section = bounds_data(data)
+    if not section:
+        return lines + [BOUNDS_MISSING, ""]
+    by_target = {r["target"]: r for r in bound_records(data)}
+    lines += [
+        f"Method: {section.get('method', '?')}. Each bound is a lower limit: the least "
+        "work the layer cannot avoid, each pass the fastest NumPy call found for it. "
+        "*least / torch*: its time over torch's whole forward+backward; **bounded**: the "
+        "least work alone already exceeds the goal ratio, so no NumPy formulation of it "
+        "meets the goal on this machine; **open**: it does not, so the goal is not ruled "
+        "out (the gap is in the layer). Best-of times here, medians in the targets.",
+        "",
+        "| target | goal | measured | status | least work | its time | torch "
+        "| least / torch | verdict |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for result in results:
+        t = result.target
+        record = by_target.get(t.title)
+        if t.metric != "ratio" or (record is None and result.status != "NOT met"):
+            continue
+        status = "**NOT met**" if result.status == "NOT met" else result.status
+        head = f"| {t.title} | {t.goal_text} | {fmt_ratio(result.value)} | {status} "
+        if record is None:
+            lines.append(head + "| no bound measured | – | – | – | – |")
+            continue
+        ratio = bound_ratio(record)
+        if ratio is None:
+            verdict = "not measured"
+        elif result.status == "met":
+            verdict = "– (goal met)"
+        else:
+            verdict = f"**{bound_verdict(ratio, t.goal)}**"
+        lines.append(head + f"| {cell(str(record.get('least', '?')))} "
+                            f"| {fmt_time(bound_least(record))} "
+                            f"| {fmt_time(_seconds(record.get('torch')))} "
+                            f"| {fmt_ratio(ratio)} | {verdict} |")
+    lines += ["", "The measurements (GFLOP/s of each GEMM's own FLOPs"
+              + (f", beside the GEMM peak of this run, {peak.gflops:.1f}"
+                 if peak is not None and peak.gflops else "") + "):", ""]
+    for record in by_target.values():
+        how = "the cheaper of" if record.get("combine") == "min" else "the sum of"
+        parts = "; ".join(_part_text(p) for p in record.get("parts") or [])
+        line = (f"- **{record['target']}**, {how}: {parts}; = {fmt_time(bound_least(record))}."
+                f" Against {_part_text(record.get('torch'))}.")
+        context = [_part_text(p) for p in record.get("context") or []]
+        if context:
+            line += " Beside, not in the bound: " + "; ".join(context) + "."
+        lines.append(line)
+    lines.append("")
+    return lines
+
+
+def _part_text(part: object) -> str:
+    """'name time (`how`, N GFLOP/s)' of one measured part."""
+    if not isinstance(part, dict):
+        return "?"
+    seconds = _seconds(part)
+    notes = [f"`{part['how']}`"] if part.get("how") else []
+    flops = part.get("flops")
+    if seconds and isinstance(flops, (int, float)) and flops > 0:
+        notes.append(f"{flops / seconds / 1e9:.1f} GFLOP/s")
+    return (f"{part.get('name', '?')} {fmt_time(seconds)}"
+            + (f" ({', '.join(notes)})" if notes else ""))
+
+
 def summary_section(all_groups: list[Group], peak: Entry | None = None,
                     peer_missing: dict[str, str] | None = None) -> list[str]:
     peak_text = f" (GEMM peak {peak.gflops:.1f})" if peak is not None and peak.gflops else ""
@@ -875,6 +994,10 @@ METHOD = """## Method
   memory-only conv case N=64 64×64 64→64 (‡, the issue's memory target; timing it every
   run would take minutes) has vectorized and torch only: the loop and mygrad take minutes
   per call there. Its NumPy variant is checked against torch in the memory pass.
+- What bounds the unmet goals: `benchmarks/bounds.py` in a process of its own after the
+  timing, the least work of each layer (each pass the fastest NumPy call found for it, on
+  the whole array or a block in cache) against torch's whole forward+backward, best of a
+  few calls; stored in the JSON (`parity_bounds`), skipped with `--no-bounds`.
 - The chart's error bars: each ratio's range from the two variants' quartiles (Q1 / Q3 to
   Q3 / Q1), i.e. both IQRs carried into the ratio.
 - `--compare` gates on the ratios above, measured within one run; it warns when the
@@ -915,6 +1038,7 @@ def render_markdown(
     if comparison is not None:
         lines += comparison_section(comparison)
     lines += targets_section(results, peak, threads)
+    lines += bounds_section(data, results, peak)
     lines += summary_section(all_groups, peak, (_parity(data).get("peer") or {}).get("missing"))
     lines += memory_section(data, all_groups)
     lines += detail_section(found)

@@ -46,6 +46,36 @@ MEM64 = "conv2d fwd+bwd | N=64 64x64 64->64 k3 s1 p1 | float32"
 CONV28 = f"conv2d fwd+bwd | {report.CONV_28} | float32"
 
 
+def part(name, ms, how="np.matmul", flops=None):
+    return {"name": name, "seconds": ms * 1e-3, "how": how, "flops": flops}
+
+
+def bound(target, parts, torch_ms, combine="sum", context=()):
+    return {"target": target, "least": f"least work of {target}", "combine": combine,
+            "parts": parts, "torch": part("torch's whole op", torch_ms, "nn.X, autograd"),
+            "context": list(context)}
+
+
+def synthetic_bounds() -> dict:
+    """The bounds pass's section: softmax bounded (4 ms of passes vs torch's 2 ms, goal
+    1.3×), conv open (the cheaper formulation 10 ms vs 20 ms), Linear exactly at its goal
+    (1.0×: open, a bound must EXCEED the goal), the met softmax backward."""
+    return {
+        "method": "least work alone (test)", "threads": 1, "repeat": 3,
+        "bounds": [
+            bound("Softmax fwd+bwd 4096×1000",
+                  [part("exp", 2.0, "np.exp"), part("sums", 1.0), part("dx", 1.0)], 2.0,
+                  context=[part("row max (not in the bound)", 0.5, "np.max")]),
+            bound("Conv2D fwd+bwd N=32 28² 16→32",
+                  [part("im2col GEMMs", 30.0, flops=3e9), part("Winograd GEMMs", 10.0,
+                                                                 flops=1.5e9)],
+                  20.0, combine="min"),
+            bound("Linear fwd+bwd 256×784→512", [part("three GEMMs", 8.0)], 8.0),
+            bound("Softmax backward 256×10 vs autograd", [part("dots", 0.001)], 0.01),
+        ],
+    }
+
+
 def synthetic(slow_conv: float = 1.0, machine: float = 1.0) -> dict:
     """Softmax (loop scaled ×64), conv (one target met, one not), linear, the GEMM peak, the
     peer, and the memory pass. ``machine`` scales every time (a slower machine that day);
@@ -104,6 +134,7 @@ def synthetic(slow_conv: float = 1.0, machine: float = 1.0) -> dict:
                        instrument="torch.profiler allocation peak"),
             ],
         },
+        "parity_bounds": synthetic_bounds(),
     }
 
 
@@ -223,6 +254,81 @@ def test_memory_figures_in_the_report():
     without = synthetic()
     del without["parity_memory"]
     assert "Not measured in this run" in report.render_markdown(without)
+
+
+def bounds_rows(text: str) -> dict[str, list[str]]:
+    """The bounds table of a report: {target: its cells}."""
+    section = text.split("## What bounds the unmet goals", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split(" | ") for line in section.splitlines() if line.startswith("| ")]
+    return {cells[0].lstrip("| "): cells for cells in rows[1:]}
+
+
+def test_bounds_section_renders_the_stored_bounds_and_their_verdicts():
+    text = report.render_markdown(synthetic())
+    rows = bounds_rows(text)
+    # Softmax: 2 + 1 + 1 ms of passes over torch's 2 ms = 2× > 1.3×: bounded.
+    assert rows["Softmax fwd+bwd 4096×1000"][3:] == [
+        "not measured", "least work of Softmax fwd+bwd 4096×1000", "4 ms", "2 ms", "2×",
+        "**bounded** |"]
+    # Conv: the cheaper formulation (10 ms) over 20 ms = 0.5× <= 1.1×: open.
+    assert rows["Conv2D fwd+bwd N=32 28² 16→32"][3:] == [
+        "**NOT met**", "least work of Conv2D fwd+bwd N=32 28² 16→32", "10 ms", "20 ms",
+        "0.5×", "**open** |"]
+    # Exactly at the goal is not beyond it: open.
+    assert rows["Linear fwd+bwd 256×784→512"][-2:] == ["1×", "**open** |"]
+    assert rows["Softmax backward 256×10 vs autograd"][-1] == "– (goal met) |"
+    # No row for a time target without a bound that is met or not measured, nor for a
+    # speedup target.
+    assert "Max pool fwd+bwd k3 s1" not in rows and "SE block fwd+bwd N=32 16² C=64" not in rows
+    assert not any("loop → vectorized" in title for title in rows)
+    # Every measurement, with GFLOP/s beside the GEMM peak of the run (34.4).
+    assert "beside the GEMM peak of this run, 34.4" in text
+    assert ("im2col GEMMs 30 ms (`np.matmul`, 100.0 GFLOP/s); Winograd GEMMs 10 ms "
+            "(`np.matmul`, 150.0 GFLOP/s); = 10 ms") in text
+    assert "Beside, not in the bound: row max (not in the bound) 500 µs (`np.max`)" in text
+    assert "Method: least work alone (test)." in text
+
+
+def test_bound_verdicts_follow_from_the_numbers():
+    data = synthetic()
+    softmax, conv = data["parity_bounds"]["bounds"][:2]
+    assert report.bound_least(softmax) == pytest.approx(4e-3)
+    assert report.bound_least(conv) == pytest.approx(10e-3)  # "min": the cheaper
+    assert report.bound_ratio(softmax) == pytest.approx(2.0)
+    assert report.bound_verdict(2.0, 1.3) == "bounded"
+    assert report.bound_verdict(1.3, 1.3) == "open"
+    softmax["torch"]["seconds"] = 4e-3  # torch slower: the same passes are now 1×
+    conv["torch"]["seconds"] = 5e-3  # torch faster: 10 / 5 = 2× > 1.1×
+    rows = bounds_rows(report.render_markdown(data))
+    assert rows["Softmax fwd+bwd 4096×1000"][-2:] == ["1×", "**open** |"]
+    assert rows["Conv2D fwd+bwd N=32 28² 16→32"][-2:] == ["2×", "**bounded** |"]
+    conv["parts"][1]["seconds"] = None  # a part without its time: no verdict
+    assert report.bound_least(conv) is None
+    assert bounds_rows(report.render_markdown(data))[
+        "Conv2D fwd+bwd N=32 28² 16→32"][-1] == "not measured |"
+    data["parity_bounds"]["bounds"].remove(conv)  # an unmet target without a bound says so
+    assert bounds_rows(report.render_markdown(data))["Conv2D fwd+bwd N=32 28² 16→32"][4:] == [
+        "no bound measured", "–", "–", "–", "– |"]
+
+
+@pytest.mark.parametrize("section", [None, "junk", {}, {"bounds": ["junk", {"x": 1}]}],
+                         ids=["missing", "not-a-dict", "empty", "junk-records"])
+def test_missing_or_broken_bounds_say_not_measured(tmp_path, section):
+    data = synthetic()
+    if section is None:
+        del data["parity_bounds"]
+    else:
+        data["parity_bounds"] = section
+    source = write(tmp_path / "in.json", data)
+    out = tmp_path / "out"
+    assert main(["--from-json", str(source), "--out", str(out), "--no-chart"]) == 0
+    text = (out / "report.md").read_text()
+    assert "## What bounds the unmet goals" in text
+    if section in (None, "junk", {}):
+        assert report.BOUNDS_MISSING in text
+    else:  # a section without usable records: the unmet targets, none with a bound
+        rows = bounds_rows(text)
+        assert rows["Conv2D fwd+bwd N=32 28² 16→32"][4] == "no bound measured"
 
 
 def test_report_survives_a_json_without_our_extra_info(tmp_path):
