@@ -1,84 +1,417 @@
 """What bounds the time goals the vectorized paths miss: the least work each layer cannot
-avoid, timed alone against torch's whole operation, one thread (``PARITY_BENCH_THREADS``).
+avoid, timed alone against torch's whole forward+backward, one process, one thread
+(``PARITY_BENCH_THREADS``).
 
-``python -m benchmarks.bounds`` prints one line per bound (best of 30 calls). The README's
-benchmark section quotes a run of it; the figures move with the machine, the ratios less.
+This module is the one home of the bound measurements. ``parity bench`` runs it in a
+process of its own after the timing (``python -m benchmarks.bounds --json FILE``) and
+stores the records in the run's ``benchmarks.json`` (``parity_bounds``), from which
+:mod:`benchmarks.report` renders the section "What bounds the unmet goals" and its verdicts
+(:func:`benchmarks.report.bound_verdict`); ``python -m benchmarks.bounds`` prints them.
 
-- Linear fwd+bwd is three GEMMs: NumPy's BLAS against torch's on the same three products.
-- Conv2D 16→32 (N=32, 28², 3×3): the im2col GEMM alone and Winograd's 16 skinny GEMMs alone,
-  in GFLOP/s, against torch's channels_last forward.
-- Max pool 2×2 stride 2: three ``np.maximum`` over four strided views (every cell read once,
-  nothing written but the output) against torch's channels_last forward.
-- Softmax 4096×1000 and batch norm: one ``np.exp`` and one elementwise pass, which are not
-  bounds (torch's whole forward takes longer): those goals are open, not bounded.
+Every time is the best of ``--repeat`` single calls after one warm-up (default 30). A bound
+is a LOWER limit on what the layer has to do: each part is the fastest NumPy call found for
+that pass, on the whole array or on one cache-sized block in cache scaled to the full size
+(whichever is faster), and work the layer needs beyond the least (the second pass of an
+update NumPy cannot fuse, a mask the backward routes by) is left out or measured only
+beside the bound (``context``). torch is timed as the benchmarks time it
+(:func:`benchmarks.common.torch_runner`, stock module, ``channels_last`` where the goal is).
+
+- Linear 256×784→512: its three GEMMs (x·W, dy·Wᵀ, xᵀ·dy) in NumPy's BLAS.
+- Conv2D 16→32 (N=32, 28², 3×3): the cheaper of im2col's three GEMMs and Winograd
+  F(2×2, 3×3)'s three batches of 16 skinny GEMMs (forward, dW, dX), no transform, no
+  im2col copy; GFLOP/s of their own FLOPs.
+- Max pool 2×2 stride 2: three ``np.maximum`` over the four strided quarters (forward)
+  and dx written once from dy through a 0/1 mask taken as given (backward).
+- Softmax 4096×1000: the passes no NumPy formulation avoids: e^x into a buffer, the row
+  sums (GEMV), the scaling, the row dots ⟨s, dy⟩ and dx written once from s and dy. Not
+  the row max: the layer skips it (``numpy_impl.softmax.softmax_rows``), so it is no part
+  of a lower limit (it is measured beside, as is the update's second NumPy pass).
+- BatchNorm2d train N=32 16² C=64: Σx and Σx² (one GEMV, one einsum), y written once,
+  Σdy and Σdy·x̂ (GEMV, einsum) and dx written once; on wide views (k rows as one, as the
+  layer does) where that is faster.
 """
 
 from __future__ import annotations
 
 from benchmarks.threads import pin_environment
 
-pin_environment()  # before NumPy and torch are imported
+THREADS = pin_environment()  # before NumPy and torch are imported
 
+import argparse  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
 import timeit  # noqa: E402
-from collections.abc import Callable  # noqa: E402
+from collections.abc import Callable, Sequence  # noqa: E402
+from dataclasses import asdict, dataclass, field  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+from benchmarks import report  # noqa: E402
+from benchmarks.common import to_torch, torch_runner  # noqa: E402
+from numpy_impl.normalization import BatchNorm, Sweep  # noqa: E402
+from numpy_impl.softmax import Softmax  # noqa: E402
+
+REPEAT = 30
+F32 = np.float32
+METHOD = ("the least work of each layer timed alone in a process of its own "
+          "(`benchmarks/bounds.py`), best of {repeat} single calls after a warm-up, "
+          "{threads} thread(s); torch's stock module timed the same way, forward+backward")
 
 
-def best(call: Callable[[], object], repeat: int = 30) -> float:
+@dataclass
+class Part:
+    """One measured piece of work: what it is, its time, the call that was fastest, and
+    its own FLOPs where GFLOP/s mean something (GEMMs)."""
+
+    name: str
+    seconds: float
+    how: str = ""
+    flops: float | None = None
+
+
+@dataclass
+class Bound:
+    """The least work behind one target of :data:`benchmarks.report.TARGETS` (by title).
+    ``combine``: "sum" (every part is needed) or "min" (alternative formulations: the
+    cheaper bounds them all). ``context``: measured beside, not part of the bound."""
+
+    target: str
+    least: str
+    combine: str
+    parts: list[Part]
+    torch: Part
+    context: list[Part] = field(default_factory=list)
+
+
+Call = Callable[[], object]
+
+
+def best(call: Call, repeat: int = REPEAT) -> float:
     """The fastest of ``repeat`` single calls after one warm-up, in seconds."""
     call()
     return min(timeit.repeat(call, number=1, repeat=repeat))
 
 
-def main() -> None:
-    torch.set_num_threads(1)
-    rng = np.random.default_rng(0)
-    f32 = np.float32
+Candidates = dict[str, tuple[Call, float]]
 
-    x, w = rng.standard_normal((256, 784)).astype(f32), rng.standard_normal((784, 512)).astype(f32)
-    dy = rng.standard_normal((256, 512)).astype(f32)
+
+def fastest(name: str, candidates: Candidates, repeat: int, flops: float | None = None
+            ) -> Part:
+    """The fastest of several NumPy calls for one pass: ``{how: (call, factor)}``, each
+    timed by :func:`best` and multiplied by ``factor`` (a block's time scaled to the
+    whole array)."""
+    timed = {how: best(call, repeat) * factor for how, (call, factor) in candidates.items()}
+    how = min(timed, key=timed.__getitem__)
+    return Part(name, timed[how], how, flops)
+
+
+def blocked(how: str, call: Callable[[slice], object], rows: int, sizes: Sequence[int],
+            unit: str = "rows") -> Candidates:
+    """``call(rows_slice)`` on all ``rows`` and on the first block of each size in
+    ``sizes``, which the warm-up leaves in cache, its time scaled to all rows: a pass over
+    data in cache is the fastest that pass can be, so the bound stays a lower limit
+    whether the layer blocks its passes or not."""
+    found = {f"{how}, whole array": ((lambda: call(slice(None))), 1.0)}
+    for size in sizes:
+        if size < rows:
+            found[f"{how}, a block of {size} {unit} in cache × {rows / size:.3g}"] = (
+                (lambda size=size: call(slice(0, size))), rows / size)
+    return found
+
+
+def gemms(name: str, products: Sequence[tuple[str, Candidates]], repeat: int, flops: float
+          ) -> Part:
+    """A formulation's GEMMs: each product the fastest of its candidates, summed."""
+    found = [(label, fastest(label, candidates, repeat)) for label, candidates in products]
+    return Part(name, sum(part.seconds for _, part in found),
+                "; ".join(f"{label}: {part.how}" for label, part in found), flops)
+
+
+def torch_part(name: str, module: nn.Module, x: np.ndarray, dy: np.ndarray, repeat: int,
+               flops: float | None = None, *, channels_last: bool = False) -> Part:
+    """torch's whole forward+backward as the benchmarks time it: NHWC images ``x``, ``dy``
+    go in as ``channels_last`` tensors (with ``channels_last``; the module is converted
+    too), rows as they are."""
+    if channels_last:
+        module = module.to(memory_format=torch.channels_last)
+    run = torch_runner(module, to_torch(x, channels_last, channels_last),
+                       to_torch(dy, channels_last, channels_last), "fwd+bwd")
+    return Part(name, best(run, repeat), f"nn.{type(module).__name__}, autograd", flops)
+
+
+def linear(rng: np.random.Generator, repeat: int) -> Bound:
+    n, f_in, f_out = 256, 784, 512
+    flops = 3 * 2.0 * n * f_in * f_out
+    x = rng.standard_normal((n, f_in)).astype(F32)
+    w = rng.standard_normal((f_in, f_out)).astype(F32)
+    dy = rng.standard_normal((n, f_out)).astype(F32)
+    y, dx = np.empty((n, f_out), F32), np.empty((n, f_in), F32)
     xt, wt, dyt = map(torch.from_numpy, (x, w, dy))
-    ours = best(lambda: (x @ w, dy @ w.T, x.T @ dy))
-    theirs = best(lambda: (xt @ wt, dyt @ wt.T, xt.T @ dyt))
-    print(f"Linear 256x784->512, its 3 GEMMs: NumPy {ours * 1e3:.2f} ms, "
-          f"torch {theirs * 1e3:.2f} ms ({ours / theirs:.2f}x)")
+    sizes = (64, 128)
+    return Bound(
+        target="Linear fwd+bwd 256×784→512",
+        least="its three GEMMs in NumPy's BLAS",
+        combine="sum",
+        parts=[gemms("y = x·W, dx = dy·Wᵀ, dW = xᵀ·dy", [
+            ("y", blocked("np.matmul", lambda i: np.matmul(x[i], w, out=y[i]), n, sizes)),
+            ("dx", blocked("np.matmul", lambda i: np.matmul(dy[i], w.T, out=dx[i]), n,
+                           sizes)),
+            ("dW", blocked("np.matmul (band sums not added)",
+                           lambda i: np.matmul(x[i].T, dy[i]), n, sizes)),
+        ], repeat, flops)],
+        torch=torch_part("torch Linear forward+backward", nn.Linear(f_in, f_out), x, dy,
+                         repeat, flops),
+        context=[Part("the same three GEMMs in torch",
+                      best(lambda: (xt @ wt, dyt @ wt.T, xt.T @ dyt), repeat), "torch.matmul",
+                      flops)],
+    )
 
+
+def conv(rng: np.random.Generator, repeat: int) -> Bound:
     n, hw, c_in, c_out = 32, 28, 16, 32
-    flops = 2 * n * hw * hw * 9 * c_in * c_out
-    cols = rng.standard_normal((n * hw * hw, 9 * c_in)).astype(f32)
-    kernel = rng.standard_normal((9 * c_in, c_out)).astype(f32)
-    tiles = n * (hw // 2) ** 2
-    v = rng.standard_normal((16, tiles, c_in)).astype(f32)
-    u = rng.standard_normal((16, c_in, c_out)).astype(f32)
-    conv = torch.nn.Conv2d(c_in, c_out, 3, padding=1).to(memory_format=torch.channels_last)
-    images = torch.randn(n, c_in, hw, hw).to(memory_format=torch.channels_last)
+    direct = 2.0 * n * hw * hw * 9 * c_in * c_out  # one pass (forward, dW or dX)
+    pixels, k = n * hw * hw, 9 * c_in
+    cols = rng.standard_normal((pixels, k)).astype(F32)
+    kernel = rng.standard_normal((k, c_out)).astype(F32)
+    g = rng.standard_normal((pixels, c_out)).astype(F32)
+    y, dcols = np.empty((pixels, c_out), F32), np.empty((pixels, k), F32)
+    tiles = n * (hw // 2) ** 2  # F(2×2, 3×3): one 4×4 tile per 2×2 outputs, 16 points
+    v = rng.standard_normal((16, tiles, c_in)).astype(F32)
+    u = rng.standard_normal((16, c_in, c_out)).astype(F32)
+    z = rng.standard_normal((16, tiles, c_out)).astype(F32)
+    m, dv = np.empty((16, tiles, c_out), F32), np.empty((16, tiles, c_in), F32)
+    vt, ut = v.transpose(0, 2, 1), u.transpose(0, 2, 1)
+    bands, tile_bands = (392, 784, 1568, 3136, 6272), (196, 392, 784, 1568)
+    module = nn.Conv2d(c_in, c_out, 3, padding=1).to(memory_format=torch.channels_last)
+    x = rng.standard_normal((n, hw, hw, c_in)).astype(F32)
+    dy = rng.standard_normal((n, hw, hw, c_out)).astype(F32)
+    images = to_torch(x, True, channels_last=True)
     with torch.no_grad():
-        torch_conv = best(lambda: conv(images))
-    im2col, winograd = best(lambda: cols @ kernel), best(lambda: np.matmul(v, u))
-    print(f"Conv2D N=32 28x28 16->32 forward: torch channels_last {flops / torch_conv / 1e9:.0f}"
-          f" GFLOP/s; NumPy im2col GEMM alone {flops / im2col / 1e9:.0f}, Winograd's 16 GEMMs"
-          f" alone {2 * 16 * tiles * c_in * c_out / winograd / 1e9:.0f} (of their own FLOPs)")
+        forward = best(lambda: module(images), repeat)
+    return Bound(
+        target="Conv2D fwd+bwd N=32 28² 16→32",
+        least="the cheaper formulation's GEMMs alone (no im2col copy, no Winograd transform)",
+        combine="min",
+        parts=[
+            gemms("im2col: Y = cols·K, dW = colsᵀ·dY, dcols = dY·Kᵀ (25088 rows, K = 144, "
+                  "32 out)", [
+                      ("Y", blocked("np.matmul", lambda i: np.matmul(
+                          cols[i], kernel, out=y[i]), pixels, bands)),
+                      ("dW", blocked("np.matmul (band sums not added)", lambda i: np.matmul(
+                          cols[i].T, g[i]), pixels, bands)),
+                      ("dcols", blocked("np.matmul", lambda i: np.matmul(
+                          g[i], kernel.T, out=dcols[i]), pixels, bands)),
+                  ], repeat, 3 * direct),
+            gemms("Winograd F(2×2,3×3): M = V·U, dU = Vᵀ·dM, dV = dM·Uᵀ, 16 GEMMs each "
+                  "(6272 tiles, 16 in, 32 out)", [
+                      ("M", blocked("batched np.matmul", lambda i: np.matmul(
+                          v[:, i], u, out=m[:, i]), tiles, tile_bands)),
+                      ("dU", blocked("batched np.matmul (band sums not added)",
+                                     lambda i: np.matmul(vt[:, :, i], z[:, i]), tiles,
+                                     tile_bands)),
+                      ("dV", blocked("batched np.matmul", lambda i: np.matmul(
+                          z[:, i], ut, out=dv[:, i]), tiles, tile_bands)),
+                  ], repeat, 3 * 2.0 * 16 * tiles * c_in * c_out),
+        ],
+        torch=torch_part("torch Conv2d channels_last forward+backward", module, x, dy, repeat,
+                         3 * direct, channels_last=True),
+        context=[Part("torch Conv2d channels_last forward alone", forward, "no_grad", direct)],
+    )
 
-    cells = rng.standard_normal((32, 28, 28, 32)).astype(f32)
-    least = best(lambda: np.maximum(np.maximum(cells[:, 0::2, 0::2], cells[:, 0::2, 1::2]),
-                                    np.maximum(cells[:, 1::2, 0::2], cells[:, 1::2, 1::2])))
-    pool = torch.nn.MaxPool2d(2, 2)
-    nchw_view = torch.from_numpy(cells).permute(0, 3, 1, 2)  # channels_last in memory
+
+def maxpool(rng: np.random.Generator, repeat: int) -> Bound:
+    n, hw, c = 32, 28, 32
+    x = rng.standard_normal((n, hw, hw, c)).astype(F32)
+    dy = rng.standard_normal((n, hw // 2, hw // 2, c)).astype(F32)
+    quarters = [x[:, i::2, j::2] for i in (0, 1) for j in (0, 1)]
+    y, top, bottom = (np.empty_like(dy) for _ in range(3))
+    np.maximum(np.maximum(quarters[0], quarters[1]), np.maximum(quarters[2], quarters[3]),
+               out=y)
+    windows = (n, hw // 2, 2, hw // 2, 2, c)
+    mask = (x.reshape(windows) == y[:, :, None, :, None]).astype(F32)
+    dx = np.empty(windows, F32)
+    spread = dy[:, :, None, :, None]
+    dx_quarters = [dx.reshape(x.shape)[:, i::2, j::2] for i in (0, 1) for j in (0, 1)]
+    mask_quarters = [mask.reshape(x.shape)[:, i::2, j::2] for i in (0, 1) for j in (0, 1)]
+
+    def forward(i: slice) -> None:
+        np.maximum(quarters[0][i], quarters[1][i], out=top[i])
+        np.maximum(quarters[2][i], quarters[3][i], out=bottom[i])
+        np.maximum(top[i], bottom[i], out=y[i])
+
+    def strided(i: slice) -> None:
+        for m, d in zip(mask_quarters, dx_quarters, strict=True):
+            np.multiply(m[i], dy[i], out=d[i])
+
+    sizes = (2, 8)  # images per block in cache
+    module = nn.MaxPool2d(2, 2)
+    pooled = to_torch(x, True, channels_last=True)
     with torch.no_grad():
-        torch_pool = best(lambda: pool(nchw_view))
-    print(f"Max pool 2x2 s2 forward N=32 28x28 C=32: 3 np.maximum over strided views "
-          f"{least * 1e3:.3f} ms, torch channels_last {torch_pool * 1e3:.3f} ms "
-          f"({least / torch_pool:.2f}x)")
+        torch_forward = best(lambda: module(pooled), repeat)
+    return Bound(
+        target="Max pool fwd+bwd k2 s2",
+        least="forward: every cell read once, only the output written; backward: dx written "
+              "once from dy (the 0/1 argmax mask taken as given)",
+        combine="sum",
+        parts=[
+            fastest("forward: 3 np.maximum over the 4 strided quarters",
+                    blocked("np.maximum(out=)", forward, n, sizes, "images"), repeat),
+            fastest("backward: dx = mask ⊙ dy, written once", {
+                **blocked("one np.multiply, dy broadcast over the windows",
+                          lambda i: np.multiply(mask[i], spread[i], out=dx[i]), n, sizes,
+                          "images"),
+                **blocked("4 np.multiply into dx's strided quarters", strided, n, sizes,
+                          "images")},
+                repeat),
+        ],
+        torch=torch_part("torch MaxPool2d channels_last forward+backward", module, x, dy, repeat,
+                         channels_last=True),
+        context=[Part("torch MaxPool2d channels_last forward alone", torch_forward, "no_grad")],
+    )
 
-    logits = rng.standard_normal((4096, 1000)).astype(f32)
-    out = np.empty_like(logits)
-    exp = best(lambda: np.exp(logits, out=out))
-    torch_softmax = best(lambda: torch.softmax(torch.from_numpy(logits), -1))
-    print(f"Softmax 4096x1000: np.exp alone {exp * 1e3:.2f} ms, torch's whole softmax forward "
-          f"{torch_softmax * 1e3:.2f} ms ({exp / torch_softmax:.2f}x: not a bound)")
+
+def softmax(rng: np.random.Generator, repeat: int) -> Bound:
+    rows, classes = 4096, 1000
+    x = rng.standard_normal((rows, classes)).astype(F32)
+    dy = rng.standard_normal((rows, classes)).astype(F32)
+    ones = np.ones(classes, F32)
+    e = np.exp(x)
+    r = 1 / (e @ ones)
+    s = e * r[:, None]
+    t = dy - np.vecdot(s, dy)[:, None]  # the update's first pass, for its second
+    out, sums = np.empty_like(x), np.empty(rows, F32)
+    layer_block = max(1, Softmax.BLOCK_ELEMENTS // classes)  # the layer's rows per block
+    sizes = sorted({16, layer_block, 256})
+
+    def pass_(name: str, *calls: tuple[str, Callable[[slice], object]]) -> Part:
+        return fastest(name, {k: v for how, call in calls
+                              for k, v in blocked(how, call, rows, sizes).items()}, repeat)
+
+    return Bound(
+        target="Softmax fwd+bwd 4096×1000",
+        least="the passes no NumPy formulation avoids (no row max: the layer skips it)",
+        combine="sum",
+        parts=[
+            pass_("e = exp(x) into a buffer",
+                  ("np.exp(out=)", lambda i: np.exp(x[i], out=out[i]))),
+            pass_("row sums S = Σ e", ("GEMV e·1", lambda i: np.matmul(e[i], ones, out=sums[i])),
+                  ("np.add.reduce", lambda i: np.add.reduce(e[i], axis=1, out=sums[i]))),
+            pass_("scaling s = e·(1/S)",
+                  ("np.multiply", lambda i: np.multiply(e[i], r[i, None], out=out[i]))),
+            pass_("row dots ⟨s, dy⟩", ("np.vecdot", lambda i: np.vecdot(s[i], dy[i])),
+                  ("einsum", lambda i: np.einsum("ij,ij->i", s[i], dy[i]))),
+            pass_("dx written once from s and dy (one elementwise pass)",
+                  ("np.multiply", lambda i: np.multiply(s[i], dy[i], out=out[i]))),
+        ],
+        torch=torch_part("torch Softmax forward+backward", nn.Softmax(dim=-1), x, dy, repeat),
+        context=[
+            pass_("the row max (the layer skips it)",
+                  ("np.max", lambda i: np.max(x[i], axis=1, out=sums[i]))),
+            pass_("the update's second pass, dx ⊙= s (NumPy has no fused s ⊙ (dy − d))",
+                  ("np.multiply", lambda i: np.multiply(t[i], s[i], out=out[i]))),
+        ],
+    )
+
+
+def batchnorm(rng: np.random.Generator, repeat: int) -> Bound:
+    n, hw, c = 32, 16, 64
+    m = n * hw * hw
+    x = rng.standard_normal((m, c)).astype(F32)
+    dy = rng.standard_normal((m, c)).astype(F32)
+    layer_k = Sweep(m, c, BatchNorm.BLOCK_ELEMENTS, BatchNorm.WIDE_ELEMENTS, np.dtype(F32)).k
+    out = np.empty_like(x)
+    #: per k (k rows viewed as one, as the layer's wide views): x, dy, out, ones, sums, γ
+    wide = {k: (x.reshape(-1, k * c), dy.reshape(-1, k * c), out.reshape(-1, k * c),
+                np.ones(m // k, F32), np.empty(k * c, F32),
+                np.tile(rng.standard_normal(c).astype(F32), k)) for k in sorted({1, 16, layer_k})}
+
+    def pass_(name: str, *calls: tuple[str, Callable[..., object]]) -> Part:
+        """Each ``call(i, x, dy, out, ones, sums, gamma)`` on every wide view, on the whole
+        array and on blocks of 16 K and 64 K values."""
+        candidates: Candidates = {}
+        for how, call in calls:
+            for k, arrays in wide.items():
+                rows = m // k
+                sizes = [size // (k * c) for size in (1 << 14, 1 << 16) if size >= k * c]
+                candidates.update(blocked(f"{how} on {k} row(s) as one",
+                                          lambda i, arrays=arrays, call=call: call(i, *arrays),
+                                          rows, sizes))
+        return fastest(name, candidates, repeat)
+
+    images = (n, hw, hw, c)
+    return Bound(
+        target="BatchNorm2d train fwd+bwd N=32 16² C=64",
+        least="statistics in one read each, y and dx each written once, backward's two sums",
+        combine="sum",
+        parts=[
+            pass_("Σx", ("GEMV 1ᵀ·x", lambda i, xs, d, o, ones, v, w: np.matmul(
+                ones[i], xs[i], out=v)), ("np.add.reduce", lambda i, xs, d, o, ones, v, w:
+                                          np.add.reduce(xs[i], axis=0, out=v))),
+            pass_("Σx²", ("einsum", lambda i, xs, d, o, ones, v, w: np.einsum(
+                "ij,ij->j", xs[i], xs[i], out=v))),
+            pass_("y = x̂·γ + β written once (one elementwise pass)", (
+                "np.multiply", lambda i, xs, d, o, ones, v, w: np.multiply(xs[i], w, out=o[i]))),
+            pass_("Σdy", ("GEMV 1ᵀ·dy", lambda i, xs, d, o, ones, v, w: np.matmul(
+                ones[i], d[i], out=v))),
+            pass_("Σdy·x̂", ("einsum", lambda i, xs, d, o, ones, v, w: np.einsum(
+                "ij,ij->j", d[i], xs[i], out=v))),
+            pass_("dx written once from dy and x̂ (one elementwise pass)", (
+                "np.subtract", lambda i, xs, d, o, ones, v, w: np.subtract(d[i], xs[i],
+                                                                           out=o[i]))),
+        ],
+        torch=torch_part("torch BatchNorm2d channels_last train forward+backward",
+                         nn.BatchNorm2d(c), x.reshape(images), dy.reshape(images), repeat,
+                         channels_last=True),
+    )
+
+
+BOUNDS = (linear, conv, maxpool, softmax, batchnorm)
+
+
+def measure(repeat: int = REPEAT) -> dict[str, Any]:
+    """Every bound, as the JSON section ``parity_bounds`` of the run
+    (:func:`benchmarks.report.bounds_data` reads it)."""
+    torch.set_num_threads(THREADS)
+    rng = np.random.default_rng(0)
+    return {"method": METHOD.format(repeat=repeat, threads=THREADS), "threads": THREADS,
+            "repeat": repeat, "bounds": [asdict(bound(rng, repeat)) for bound in BOUNDS]}
+
+
+def describe(record: dict[str, Any]) -> str:
+    """One printed line per bound: the least work, torch, the ratio and the verdict."""
+    least, ratio = report.bound_least(record), report.bound_ratio(record)
+    target = next((t for t in report.TARGETS if t.title == record["target"]), None)
+    verdict = (report.bound_verdict(ratio, target.goal)
+               if target is not None and ratio is not None else "?")
+    parts = " + " if record["combine"] == "sum" else " | cheaper of: "
+    figures = parts.join(f"{p['name']} {report.fmt_time(p['seconds'])}"
+                         + (f" ({p['flops'] / p['seconds'] / 1e9:.0f} GFLOP/s)"
+                            if p.get("flops") else "") for p in record["parts"])
+    goal = f"goal {target.goal_text}" if target is not None else "no such target"
+    return (f"{record['target']}: least work {report.fmt_time(least)} ({figures}); "
+            f"{record['torch']['name']} {report.fmt_time(record['torch']['seconds'])}: "
+            f"{report.fmt_ratio(ratio)} -> {verdict} ({goal})")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bounds",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=REPEAT,
+                        help=f"calls per measurement, the fastest kept (default {REPEAT})")
+    parser.add_argument("--json", type=Path, metavar="FILE",
+                        help="also write the records (parity bench stores them in its JSON)")
+    args = parser.parse_args(argv)
+    section = measure(max(1, args.repeat))
+    for record in section["bounds"]:
+        print(describe(record), flush=True)
+    if args.json is not None:
+        args.json.write_text(json.dumps(section, indent=1))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -4,14 +4,16 @@ Runs ``python -m pytest benchmarks/test_bench_*.py --benchmark-enable --benchmar
 in a SUBPROCESS whose environment pins the BLAS/OpenMP thread count before anything imports
 NumPy (this process may already have NumPy and torch loaded with their own pools), streams
 pytest's progress, keeps the JSON, then measures peak memory in a pass of its own
-(:mod:`benchmarks.memory`, one fresh process per variant) and writes ``report.md`` and
-``report.png`` beside the JSON.
+(:mod:`benchmarks.memory`, one fresh process per variant) and what bounds the goals in
+another (:mod:`benchmarks.bounds`, one process), stores both in the JSON and writes
+``report.md`` and ``report.png`` beside it.
 
 The output goes to ``reports/bench/`` (untracked: ``.gitignore`` ignores ``/reports/``);
 committing a report is explicit: ``--out benchmarks/results``.
 
     parity bench                                # everything, 1 thread, reports/bench/
     parity bench --threads 2 -k "conv or pool"  # a subset (the GEMM peak is always kept)
+    parity bench -k gemm --no-memory            # the GEMM peak and the bounds alone
     parity bench --from-json old/benchmarks.json --out /tmp/r   # re-render, no run
     parity bench --compare baseline.json --threshold 0.2        # gate on ratio regressions
     parity bench --out benchmarks/results       # the committed report
@@ -51,8 +53,8 @@ exit status:
      (a peer variant may be skipped when the library is missing or lacks the op) and,
      with --compare, no ratio got worse than --threshold
   1  a benchmark failed (a check against torch, or an error) or pytest wrote no JSON;
-     a memory measurement failed; --compare found a ratio regression; or --compare
-     matched no benchmark of this run against the baseline
+     a memory measurement or the bounds pass failed; --compare found a ratio
+     regression; or --compare matched no benchmark of this run against the baseline
   2  usage error: a bad option, a missing --from-json file, or a --compare baseline that
      is missing, unreadable, empty, corrupt or has no ratio to compare (checked before
      any benchmark runs)
@@ -118,6 +120,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--no-chart", action="store_true", help="skip the PNG chart")
     parser.add_argument("--no-memory", action="store_true",
                         help="skip the peak-memory pass (one fresh process per variant)")
+    parser.add_argument("--no-bounds", action="store_true",
+                        help="skip the bounds pass (the least work behind each goal timed "
+                             "against torch, benchmarks/bounds.py; ~10 s)")
     return parser
 
 
@@ -219,6 +224,34 @@ def run_memory(args: argparse.Namespace, log_path: Path) -> tuple[dict | None, l
     return section, problems
 
 
+def bounds_command(json_path: Path) -> list[str]:
+    """The bounds pass: :mod:`benchmarks.bounds` in a process of its own (threads pinned
+    before NumPy loads), writing its records to ``json_path``."""
+    return [sys.executable, "-m", "benchmarks.bounds", "--json", str(json_path)]
+
+
+def run_bounds(args: argparse.Namespace, log_path: Path) -> tuple[dict | None, list[str]]:
+    """The bounds pass; returns the JSON's ``parity_bounds`` section (None when it failed)
+    and the problems to report."""
+    print("parity bench: bounds pass (the least work behind each goal, one process)",
+          flush=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "bounds.json"
+        done = subprocess.run(bounds_command(path), cwd=ROOT,
+                              env=bench_environment(args.threads), capture_output=True,
+                              text=True, check=False)
+        with log_path.open("a") as log:
+            log.write("\n# bounds pass\n" + done.stdout + done.stderr)
+        sys.stdout.write(done.stdout)
+        try:
+            section = json.loads(path.read_text()) if done.returncode == 0 else None
+        except (OSError, ValueError):
+            section = None
+    if not isinstance(section, dict):
+        return None, [f"the bounds pass failed (exit {done.returncode}); see `{LOG_NAME}`."]
+    return section, []
+
+
 def run(args: argparse.Namespace) -> int:
     """``parity bench`` with parsed arguments."""
     from benchmarks import report
@@ -267,6 +300,15 @@ def run(args: argparse.Namespace) -> int:
             if memory_problems:
                 status = 1
                 problems += memory_problems
+        if not args.no_bounds:
+            bounds, bound_problems = run_bounds(args, out / LOG_NAME)
+            if bounds is not None:
+                data = json.loads(json_path.read_text())
+                data["parity_bounds"] = bounds
+                json_path.write_text(json.dumps(data, indent=1))
+            if bound_problems:
+                status = 1
+                problems += bound_problems
     try:
         data = report.load(json_path)
     except (OSError, ValueError) as error:

@@ -17,7 +17,7 @@ from benchmarks import cli, common, memory, peer, report
 from benchmarks.test_bench_conv import cases as conv_cases
 from benchmarks.test_bench_conv import memory_cases
 from benchmarks.test_bench_softmax import cases as softmax_cases
-from benchmarks.test_report import synthetic
+from benchmarks.test_report import synthetic, synthetic_bounds
 
 needs_peer = pytest.mark.skipif(peer.load() is None, reason=peer.not_installed_reason())
 needs_proc = pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(),
@@ -218,18 +218,26 @@ def test_a_failed_child_is_an_error_record(tmp_path):
 
 
 # --------------------------------------------------------------------------- cli flow
-def fake_run(tmp_path, monkeypatch, section, problems=()):
-    """``parity bench`` with the timing and memory passes replaced by fakes."""
+def fake_run(tmp_path, monkeypatch, section, problems=(), bounds=None, bound_problems=(),
+             extra=()):
+    """``parity bench`` with the timing, memory and bounds passes replaced by fakes; the
+    bounds pass records its calls in ``fake_run.bounds_calls``."""
     def timing(args, json_path, log_path):
         data = synthetic()
-        del data["parity_memory"]
+        del data["parity_memory"], data["parity_bounds"]
         json_path.write_text(json.dumps(data))
         return 0
 
+    def bounds_pass(args, log_path):
+        fake_run.bounds_calls.append(args)
+        return bounds, list(bound_problems)
+
+    fake_run.bounds_calls = []
     monkeypatch.setattr(cli, "run_benchmarks", timing)
     monkeypatch.setattr(cli, "run_memory", lambda args, log: (section, list(problems)))
+    monkeypatch.setattr(cli, "run_bounds", bounds_pass)
     out = tmp_path / "out"
-    return cli.main(["--out", str(out), "--no-chart"]), out
+    return cli.main(["--out", str(out), "--no-chart", *extra]), out
 
 
 def test_the_memory_section_lands_in_the_json_and_the_report(tmp_path, monkeypatch):
@@ -246,3 +254,29 @@ def test_a_failed_memory_measurement_fails_the_run(tmp_path, monkeypatch):
     code, out = fake_run(tmp_path, monkeypatch, section, ["memory of x [vectorized] failed"])
     assert code == 1
     assert "memory of x [vectorized] failed" in (out / "report.md").read_text()
+
+
+def test_the_bounds_section_lands_in_the_json_and_the_report(tmp_path, monkeypatch):
+    section = synthetic_bounds()
+    code, out = fake_run(tmp_path, monkeypatch, None, bounds=section)
+    assert code == 0 and len(fake_run.bounds_calls) == 1
+    assert json.loads((out / "benchmarks.json").read_text())["parity_bounds"] == section
+    text = (out / "report.md").read_text()
+    assert "## What bounds the unmet goals" in text and "**bounded**" in text
+    # Re-rendered from the files alone: the same section.
+    again = tmp_path / "again"
+    assert cli.main(["--from-json", str(out / "benchmarks.json"), "--out", str(again),
+                     "--no-chart"]) == 0
+    section_of = lambda t: t.split("## What bounds")[1].split("\n## ")[0]  # noqa: E731
+    assert section_of((again / "report.md").read_text()) == section_of(text)
+
+
+def test_a_failed_bounds_pass_fails_the_run_and_no_bounds_skips_it(tmp_path, monkeypatch):
+    code, out = fake_run(tmp_path, monkeypatch, None,
+                         bound_problems=["the bounds pass failed (exit 1)"])
+    text = (out / "report.md").read_text()
+    assert code == 1 and "the bounds pass failed (exit 1)" in text
+    assert report.BOUNDS_MISSING in text
+    code, out = fake_run(tmp_path, monkeypatch, None, extra=["--no-bounds"])
+    assert code == 0 and fake_run.bounds_calls == []
+    assert report.BOUNDS_MISSING in (out / "report.md").read_text()

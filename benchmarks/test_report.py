@@ -331,6 +331,30 @@ def test_missing_or_broken_bounds_say_not_measured(tmp_path, section):
         assert rows["Conv2D fwd+bwd N=32 28² 16→32"][4] == "no bound measured"
 
 
+def test_every_bound_measures_once_and_names_a_time_target(tmp_path):
+    """The smoke of the bounds pass (as every benchmark runs once): the pass's own command,
+    one call per measurement, in a process of its own (its full-size arrays would leave
+    this one's heap resident for the RSS test); no time asserted; every bound belongs to a
+    time target and is stored as the report reads it."""
+    path = tmp_path / "bounds.json"
+    done = subprocess.run([*cli.bounds_command(path), "--repeat", "1"], cwd=cli.ROOT,
+                          env=cli.bench_environment(1), capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    section = json.loads(path.read_text())
+    titles = {t.title for t in report.TARGETS if t.metric == "ratio"}
+    records = section["bounds"]
+    assert [r["target"] for r in records if r["target"] not in titles] == []
+    assert len(records) == 5 and section["repeat"] == 1 and section["threads"] == 1
+    for record in records:
+        assert report.bound_ratio(record) is not None, record["target"]
+        assert all(p["how"] for p in record["parts"])
+        assert record["combine"] in ("sum", "min")
+    printed = done.stdout.splitlines()
+    assert len(printed) == len(records) and all(" -> " in line for line in printed)
+    assert "Warning" not in done.stderr, done.stderr
+
+
 def test_report_survives_a_json_without_our_extra_info(tmp_path):
     data = synthetic()
     data["benchmarks"].append({"group": None, "name": "test_other", "fullname": "x::other",
