@@ -291,24 +291,20 @@ def run(args: argparse.Namespace) -> int:
             print(f"parity bench: pytest wrote no JSON (exit {code}); see {out / LOG_NAME}",
                   file=sys.stderr)
             return 1
-        if not args.no_memory:
-            section, memory_problems = run_memory(args, out / LOG_NAME)
+        # The passes after the timings, each in a process of its own, each stored as a
+        # section of the JSON the report is rendered from.
+        for key, skipped, run_pass in (("parity_memory", args.no_memory, run_memory),
+                                       ("parity_bounds", args.no_bounds, run_bounds)):
+            if skipped:
+                continue
+            section, pass_problems = run_pass(args, out / LOG_NAME)
             if section is not None:
                 data = json.loads(json_path.read_text())
-                data["parity_memory"] = section
+                data[key] = section
                 json_path.write_text(json.dumps(data, indent=1))
-            if memory_problems:
+            if pass_problems:
                 status = 1
-                problems += memory_problems
-        if not args.no_bounds:
-            bounds, bound_problems = run_bounds(args, out / LOG_NAME)
-            if bounds is not None:
-                data = json.loads(json_path.read_text())
-                data["parity_bounds"] = bounds
-                json_path.write_text(json.dumps(data, indent=1))
-            if bound_problems:
-                status = 1
-                problems += bound_problems
+                problems += pass_problems
     try:
         data = report.load(json_path)
     except (OSError, ValueError) as error:
