@@ -348,7 +348,9 @@ class Conv2D(TwoPathLayer):
         check_padding_mode_fits(where, x.shape, self.padding_mode, self.pads)
         out_hw = (output_size(padded[0], self.kernel_size[0], self.stride[0], self.dilation[0]),
                   output_size(padded[1], self.kernel_size[1], self.stride[1], self.dilation[1]))
-        with np.errstate(invalid="ignore"):  # inf − inf in a window sum: NaN, as in torch
+        # inf − inf in a window sum: NaN; finite values whose sum overflows: inf (as torch,
+        # which warns about neither)
+        with np.errstate(invalid="ignore", over="ignore"):
             if self.impl == "loop":
                 xp = pad_images(x, self.pads, mode=self.padding_mode)
                 y = self._forward_loop(xp, out_hw)
@@ -404,8 +406,9 @@ class Conv2D(TwoPathLayer):
         weight = self._grouped_weight()
         dw = np.zeros_like(weight)
         dxp = np.zeros_like(xp)
-        # inf in x or dy: dW, dx and db sum inf of both signs, NaN as in torch, silently
-        with np.errstate(invalid="ignore"):
+        # inf in x or dy: dW, dx and db sum inf of both signs, NaN as in torch, silently;
+        # finite products that overflow: inf, silently too
+        with np.errstate(invalid="ignore", over="ignore"):
             for row in range(out_hw[0]):
                 for col in range(out_hw[1]):
                     rows, cols = self._window(row, col)
@@ -424,7 +427,8 @@ class Conv2D(TwoPathLayer):
         kernel, kept, xs_shape, pads, x_shape = cache
         weight = self._params["weight"]
         db = None
-        with np.errstate(invalid="ignore"):  # inf input: dW sums inf·g of both signs
+        # inf input: dW sums inf·g of both signs; finite x·g products may overflow (torch)
+        with np.errstate(invalid="ignore", over="ignore"):
             if kernel == "winograd":
                 dxs, dw, db = _winograd_backward(kept, xs_shape, pads, weight, dy)
                 # db = Σ dy per channel is not finite iff dy holds inf or NaN (or its sum

@@ -144,3 +144,39 @@ def given(array: np.ndarray) -> InputMaker:
         return array.copy()
 
     return make
+
+
+def with_values(values: dict[tuple[int, ...], float], base: InputMaker | None = None
+                ) -> InputMaker:
+    """``base`` (N(0, 1) by default) with the entries at the given indices set: non-finite
+    values at known places."""
+
+    def make(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        x = (base or normal())(rng, shape, dtype)
+        for index, value in values.items():
+            x[index] = value
+        return x
+
+    return make
+
+
+def near_max(indices: tuple[tuple[int, ...], ...], fraction: float = 0.75) -> InputMaker:
+    """N(0, 1) with the given entries at ``fraction`` of the dtype's largest float: a sum of
+    two of them overflows to +inf in any order."""
+
+    def make(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        x = normal()(rng, shape, dtype)
+        for index in indices:
+            x[index] = fraction * np.finfo(dtype).max
+        return x
+
+    return make
+
+
+def weights_at_least_one(layer: Any, rng: np.random.Generator) -> None:
+    """Every weight drawn from U[1, 1.5) (a sample's ``setup``): a window or row holding two
+    inputs of 0.75·finfo.max then sums past the largest float in any order (at least
+    1.5·max), whatever algorithm sums it; not constant, so the harness does not spread them
+    (:func:`parity_tests.engine.spread_constant_params` would make some small)."""
+    weight = layer.params["weight"]
+    weight[...] = 1 + 0.5 * rng.random(weight.shape)

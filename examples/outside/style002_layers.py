@@ -151,7 +151,7 @@ class Conv2D:
         X_pad = pad_images(X, self.pad)
         positions, (rows, cols) = windows(X.shape, self.kernel_shape, self.stride, self.pad)
         Z = np.zeros((X.shape[0], rows, cols, self.n_out), dtype=np.result_type(X, W))
-        with np.errstate(invalid="ignore"):  # inf - inf in a sum is NaN, as in torch
+        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf in a sum is NaN, as in torch
             for r, c, y, x in positions:
                 Z[:, r, c, :] = np.tensordot(X_pad[:, y:y + kh, x:x + kw, :], W, axes=3)
         Z += self.parameters["b"][0]
@@ -165,7 +165,8 @@ class Conv2D:
         X_pad = pad_images(X, self.pad)
         dX_pad = np.zeros(X_pad.shape, dtype=np.result_type(X, W))
         dW = np.zeros_like(W)
-        with np.errstate(invalid="ignore"):  # inf - inf (in X or dY) is NaN, as in torch
+        # inf - inf (in X or dY) is NaN, an overflowing sum inf, silently, as in torch
+        with np.errstate(invalid="ignore", over="ignore"):
             for r, c, y, x in windows(X.shape, self.kernel_shape, self.stride, self.pad)[0]:
                 dW += np.tensordot(X_pad[:, y:y + kh, x:x + kw, :], dZ[:, r, c, :], axes=(0, 0))
                 dX_pad[:, y:y + kh, x:x + kw, :] += np.tensordot(dZ[:, r, c, :], W, axes=(1, 3))

@@ -45,9 +45,12 @@ from parity_tests.samples import (
     TargetMaker,
     extreme,
     integers,
+    near_max,
     normal,
     probabilities,
     regression_targets,
+    weights_at_least_one,
+    with_values,
 )
 from torch_ref import activations as ref_act
 from torch_ref import linear as ref_linear
@@ -77,38 +80,6 @@ def mixed_signs(low: float = 0.25, high: float = 2.0) -> InputMaker:
         return (signs * rng.uniform(low, high, shape)).astype(dtype)
 
     return make
-
-
-def with_values(values: dict[tuple[int, ...], float], base: InputMaker | None = None
-                ) -> InputMaker:
-    """``base`` (N(0, 1) by default) with the entries at the given indices set: non-finite
-    values at known places."""
-
-    def make(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-        x = (base or normal())(rng, shape, dtype)
-        for index, value in values.items():
-            x[index] = value
-        return x
-
-    return make
-
-
-def near_max(indices: tuple[tuple[int, ...], ...], fraction: float = 0.75) -> InputMaker:
-    """N(0, 1) with the given entries at ``fraction`` of the dtype's largest float: a sum of
-    two of them overflows to +inf in any order."""
-
-    def make(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-        x = normal()(rng, shape, dtype)
-        for index in indices:
-            x[index] = fraction * np.finfo(dtype).max
-        return x
-
-    return make
-
-
-def unit_weight(layer: Any, rng: np.random.Generator) -> None:
-    """Every weight 1 (a sample's ``setup``), so that y's row sums are the input's."""
-    layer.params["weight"][...] = 1.0
 
 
 def probabilities_with_zeros(rng: np.random.Generator, shape: tuple[int, ...],
@@ -799,8 +770,8 @@ LINEAR = (
                    "to NaN in y and in dW's rows 0-1, as torch; dW's rows 2-3 stay finite"),
             Sample("huge-b4i3o2", (4, 3), linear_kwargs(3, 2),
                    make_input=near_max(((0, 0), (0, 1))),
-                   make_upstream=with_values({(0, 0): 2.0, (0, 1): 2.0}), setup=unit_weight,
-                   gradcheck=False,
+                   make_upstream=with_values({(0, 0): 2.0, (0, 1): 2.0}),
+                   setup=weights_at_least_one, gradcheck=False,
                    note="finite input whose sums overflow: y's row 0 is +inf and dW's rows 0-1 "
                    "too (0.75·max·2), as torch, with no NumPy overflow warning"),
         ),

@@ -48,7 +48,17 @@ from parity_tests.entry import (
     parametrized_layer_errors,
     zeros,
 )
-from parity_tests.samples import InputMaker, Sample, constant, integers, normal, relu_like
+from parity_tests.samples import (
+    InputMaker,
+    Sample,
+    constant,
+    integers,
+    near_max,
+    normal,
+    relu_like,
+    weights_at_least_one,
+    with_values,
+)
 from torch_ref import conv as ref_conv
 from torch_ref import pooling as ref_pooling
 from torch_ref import reshape as ref_reshape
@@ -97,6 +107,8 @@ CONV_SAMPLES = (
     Sample("b2h8w9c2o3-k3x2-s2x3-p1x0", (2, 8, 9, 2),
            conv(2, 3, (3, 2), stride=(2, 3), padding=(1, 0)),
            note="rectangular stride and padding; (8+2-3)/2 leaves a row no window reaches"),
+    Sample("b2h8w9c2o3-k3-s3x1-p1", (2, 8, 9, 2), conv(2, 3, 3, stride=(3, 1), padding=1),
+           note="a row stride larger than the column stride"),
     Sample("b2h7w7c3o2-k3-s2", (2, 7, 7, 3), conv(3, 2, 3, stride=2)),
     Sample("b3h4w4c5o2-k1", (3, 4, 4, 5), conv(5, 2, 1), note="1x1 kernel: a per-pixel Linear"),
     Sample("b2h6w5c1o3-k3-cin1", (2, 6, 5, 1), conv(1, 3, 3), note="one input channel"),
@@ -181,6 +193,13 @@ CONV_OPTION_SAMPLES = (
            note="NaN and ±inf in dy (output channel 0): Winograd would smear them over "
            "whole tiles, so its backward falls back to direct sums (torch's positions of "
            "NaN and inf); H != W so the unpacking of the padded dx is checked per axis"),
+    Sample("huge-b2h5w5c3o2-k3-p1", (2, 5, 5, 3), conv(3, 2, 3, padding=1),
+           make_input=near_max(((0, 2, 2, 0), (0, 2, 2, 1))),
+           make_upstream=with_values({(0, 2, 2, 0): 2.0}), setup=weights_at_least_one,
+           gradcheck=False,
+           note="finite input whose window sums overflow: y is +inf wherever a window holds "
+           "pixel (2, 2), dW too (0.75·max·2), as torch, with no NumPy overflow warning "
+           "(Winograd's non-finite y sends it to im2col)"),
     Sample("nonfinite-dy-b2h7w7c3o4-k3-s2-p1-im2col", (2, 7, 7, 3),
            conv(3, 4, 3, stride=2, padding=1),
            make_upstream=nonfinite(0.05, 0.05, 0.05, channels=(0,)),
@@ -210,6 +229,10 @@ CONV_KERNEL_SAMPLES = (
            conv(16, 32, 3, padding=1),
            note="512 tiles per tile row, a whole band: each image is its own group (its own "
            "padded copy)"),
+    Sample("b3h1w512c16o32-k3-p1-winograd-groups-of-2", (3, 1, 512, 16),
+           conv(16, 32, 3, padding=1),
+           note="256 tiles per tile row, 512 per band: images in groups of two (2 + 1), "
+           "each group with its own padded copy"),
     Sample("b1h1w1024c16o32-k3-p2-winograd-padding-bands", (1, 1, 1024, 16),
            conv(16, 32, 3, padding=2),
            note="one tile row per band and padding 2 above one input row: the first band "
@@ -398,6 +421,9 @@ SHARED_POOL_SAMPLES = (
            note="NaN and ±inf, overlapping windows, padding and ceil mode"),
     Sample("nonfinite-b2h6w5c2-k2x1", (2, 6, 5, 2), pool((2, 1)), make_input=nonfinite(0.2),
            gradcheck=False, note="NaN and ±inf with a kernel one column wide"),
+    Sample("nonfinite-dy-b2h6w6c2-k2", (2, 6, 6, 2), pool(2), make_input=normal(shift=5.0),
+           make_upstream=nonfinite(0.05, 0.05, 0.05), gradcheck=False,
+           note="NaN and ±inf in dy, windows that tile the input (two offsets per axis)"),
     Sample("nonfinite-dy-b2h6w6c2-k3-s1-p1", (2, 6, 6, 2), pool(3, 1, 1),
            make_input=normal(shift=5.0), make_upstream=nonfinite(0.05, 0.05, 0.05),
            gradcheck=False, note="NaN and ±inf in dy: each reaches only the cells its window "

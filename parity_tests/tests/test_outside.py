@@ -145,11 +145,12 @@ UPCAST = ("The layer draws float64 weights from np.random, so its product with f
           "input, and every gradient, is float64; the values are right except where float32 "
           "overflows (Linear's `huge-b4i3o2`: finite in float64 where torch's float32 is inf)")
 HUGE_LINEAR = "huge-b4i3o2"
+HUGE_CONV = "huge-b2h5w5c3o2-k3-p1"
 SHAPES_2D = ("the seed's backward handles 2-D input only (x.T @ grad): (N, L, in) and 1-D "
              "input raise")
 PEAKED = ("peaked-b32c10",)
 ZEROS = ("zeros-labels-b16c6", "zeros-soft-b16c6")
-NONFINITE_DY = "nonfinite-dy-b2h6w6c2-k3-s1-p1"
+NONFINITE_DY = ("nonfinite-dy-b2h6w6c2-k3-s1-p1", "nonfinite-dy-b2h6w6c2-k2")
 MAX_PADDED = ("neg-b2h6w6c2-k3s2-p1", "ties-constant-b2h5w5c2-k3s1-p1",
               "neginf-b2h6w6c2-k2-s2-p1")
 LEAKY_ZEROS = ("ties-at-zero", "slope0.2-ties-at-zero", "nonfinite-b6d6", "slope0-nonfinite-b6d6")
@@ -175,7 +176,7 @@ BUGS: tuple[Bug, ...] = (
         seed_note="the seed reads in_features from X.shape[1]: (N, L, in) and 1-D input "
         "raise while the layer is built (so no param-grads job either)"),
     Bug("upcast-conv", "float32 in, float64 out", "002", "style002.Conv2D", UPCAST,
-        {"dtype": (EVERY, F32)}, runs=CONV_CONFIGS,
+        {"dtype": (EVERY, F32), "forward": ((HUGE_CONV,), F32)}, runs=CONV_CONFIGS,
         passes=("forward", "input-grad", "param-grads"), example="b2h5w6c3o4-k2x3"),
     Bug("same-even-kernel", "'same' padding one short for an even kernel", "002",
         "style002.Conv2D",
@@ -201,9 +202,9 @@ BUGS: tuple[Bug, ...] = (
         "The backward multiplies dY by a 0/1 mask of the window, so an inf or NaN in dY "
         "becomes 0·inf = NaN in every other cell of its window; torch routes dY to the one "
         "cell the window picked",
-        {"input-grad": ((NONFINITE_DY,), BOTH)},
+        {"input-grad": (NONFINITE_DY, BOTH)},
         passes=("forward", "finite-diff"), controls=("b2h6w6c3-k2",),
-        example=NONFINITE_DY),
+        example=NONFINITE_DY[0]),
     Bug("upcast-dense", "float32 in, float64 out", "004", "style004.Dense", UPCAST,
         {"dtype": (EVERY, F32), "forward": ((HUGE_LINEAR,), F32)}, runs=LINEAR_CONFIGS,
         passes=("forward", "input-grad", "param-grads"), example="b32i64o16",

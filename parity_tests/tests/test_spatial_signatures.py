@@ -284,3 +284,12 @@ def test_conv2d_a_non_finite_upstream_gradient_reaches_what_torch_reaches(kwargs
         finite = np.isfinite(expected)
         np.testing.assert_allclose(got[finite], expected[finite], rtol=1e-10, atol=1e-12,
                                    err_msg=name)
+
+
+def test_conv2d_bias_starts_at_zero_unless_torch_default_is_asked_for():
+    """The torch reference copies the layer's parameters, so no parity check sees the
+    initial bias: this test does (bias_init="zeros" by default, like Linear's)."""
+    assert not Conv2D(3, 4, 3, rng=0).params["bias"].any()
+    drawn = Conv2D(3, 4, 3, rng=0, bias_init="torch_default").params["bias"]
+    bound = 1 / np.sqrt(3 * 3 * 3)
+    assert drawn.any() and np.all(np.abs(drawn) <= bound)
