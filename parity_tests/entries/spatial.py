@@ -379,12 +379,19 @@ POOL_SAMPLES = (
     Sample("b2h7w7c2-k2s3", (2, 7, 7, 2), pool(2, 3),
            note="stride > kernel: cells no window covers get a zero gradient"),
     Sample("b2h4w4c3-k1", (2, 4, 4, 3), pool(1, 1), note="1x1 windows: the identity"),
+    Sample("b2h5w6c2-k1s2", (2, 5, 6, 2), pool(1, 2),
+           note="1x1 windows with stride 2: subsampling, one offset per axis whose input "
+           "cells step by 2 while its outputs do not"),
     Sample("neg-b2h6w6c2-k3s2-p1", (2, 6, 6, 2), pool(3, 2, 1), make_input=normal(shift=-5.0),
            note="all inputs near -5 next to padding: 0 padding would win the max"),
     Sample("neg-b2h5w6c2-k2x3-s1-p1x0", (2, 5, 6, 2), pool((2, 3), 1, (1, 0)),
            make_input=normal(shift=-5.0), note="padding on one axis only"),
     Sample("b2h3w2c2-k5x6-p1x2-full", (2, 3, 2, 2), pool((5, 6), 1, (1, 2)),
            note="kernel exactly the padded input (3+2, 2+4): a 1x1 output"),
+    Sample("b2h5w7c2-k2s3-p1", (2, 5, 7, 2), pool(2, 3, 1), make_input=normal(shift=5.0),
+           note="stride > kernel next to padding: disjoint windows, the first clipped to one "
+           "cell, that leave cells 1 and 4 uncovered (zero gradient) without tiling the input "
+           "(inputs near +5: what is checked is the geometry, not the padding's value)"),
 )
 TIE_SAMPLES = (
     Sample("ties-int-b2h6w6c3-k2", (2, 6, 6, 3), pool(2), make_input=integers(0, 3),
@@ -428,6 +435,10 @@ SHARED_POOL_SAMPLES = (
            make_input=normal(shift=5.0), make_upstream=nonfinite(0.05, 0.05, 0.05),
            gradcheck=False, note="NaN and ±inf in dy: each reaches only the cells its window "
            "picked (max) or every cell of its window (average)"),
+    Sample("nonfinite-dy-b2h6w5c2-k2x1", (2, 6, 5, 2), pool((2, 1)),
+           make_input=normal(shift=5.0), make_upstream=nonfinite(0.05, 0.05, 0.05),
+           gradcheck=False, note="NaN and ±inf in dy with a kernel one column wide: the "
+           "column stage has a single offset"),
 )
 MAX_SAMPLES = (
     Sample("b2h7w8c2-k3-s1-d2", (2, 7, 8, 2), pool(3, 1, dilation=2),
@@ -439,6 +450,9 @@ MAX_SAMPLES = (
            note="rectangular dilation next to padding, negative inputs"),
     Sample("b2h7w7c2-k2-s2-d2-ceil", (2, 7, 7, 2), pool(2, 2, dilation=2, ceil_mode=True),
            note="dilation and ceil mode"),
+    Sample("b2h7w8c2-k3-s1-p1-d2", (2, 7, 8, 2), pool(3, 1, 1, dilation=2),
+           note="dilation 2 with padding 1 and overlapping windows: the offset with the most "
+           "windows (the middle one) starts at cell 1, not 0"),
     Sample("nonfinite-b2h7w7c2-k2-s1-d2", (2, 7, 7, 2), pool(2, 1, dilation=2),
            make_input=nonfinite(0.15), gradcheck=False,
            note="a NaN window sends its gradient to its LAST NaN"),
@@ -451,12 +465,18 @@ MAX_SAMPLES = (
            note="-inf windows in the separable path and in ceil windows"),
     Sample("b2h2w260c2-k1x257-s1-wide-labels", (2, 2, 260, 2), pool((1, 257), 1),
            note="257 column offsets: 2-byte labels (MaxPool2d.WIDE_LABELS)"),
+    Sample("nonfinite-b2h2w260c2-k1x257-s1-wide-labels", (2, 2, 260, 2), pool((1, 257), 1),
+           make_input=nonfinite(), gradcheck=False,
+           note="NaN windows relabelled to their last NaN with 2-byte labels (positions "
+           "past 255)"),
 )
 #: return_indices samples: (y, indices) forwards; the forward check compares the indices
 #: (``output[1]``, int64 like torch's) exactly, the gradients flow through y.
 MAX_INDEX_SAMPLES = (
     Sample("b2h6w6c3-k2-indices", (2, 6, 6, 3), pool(2, return_indices=True),
            note="return_indices: (y, torch's flat h*W + w indices)"),
+    Sample("b2h6w8c2-k2-indices", (2, 6, 8, 2), pool(2, return_indices=True),
+           note="indices of a 3x4 output (OH != OW)"),
     Sample("b2h7w7c2-k3-s2-p1-d2-ceil-indices", (2, 7, 7, 2),
            pool(3, 2, 1, dilation=2, ceil_mode=True, return_indices=True),
            note="indices with padding, dilation and ceil mode (the separable path)"),
@@ -588,6 +608,13 @@ ADAPTIVE_SAMPLES = (
     Sample("b2h4w3c2-out6x5", (2, 4, 3, 2), adaptive((6, 5)),
            note="output larger than the input: cells shared by several windows"),
     Sample("b2h5w6c3-out1", (2, 5, 6, 3), adaptive(1), note="a global pool"),
+    Sample("b2h5w6c2-out1x2", (2, 5, 6, 2), adaptive((1, 2)),
+           note="one output row, two columns: not the global pool"),
+    Sample("b2h6w5c2-out2x1", (2, 6, 5, 2), adaptive((2, 1)),
+           note="two output rows, one column: not the global pool"),
+    Sample("b2h3w2c2-out6x4", (2, 3, 2, 2), adaptive((6, 4)),
+           note="output twice the input: windows of one cell, every cell in two of them "
+           "(the same index twice in one scatter)"),
     Sample("b2h5w6c2-outNonex4", (2, 5, 6, 2), adaptive((None, 4)),
            note="None keeps the height"),
     Sample("b2h4w5c2-outNonexNone", (2, 4, 5, 2), adaptive((None, None)),
