@@ -535,6 +535,10 @@ MAX_ERRORS = CEIL_ERRORS + (
                r"a window on the height axis \(size 2\) holds no input cell, only padding",
                kwargs={"kernel_size": (2, 1), "padding": (1, 0), "dilation": (3, 1)},
                args=(zeros(2, 2, 4, 3),)),
+    ErrorInput("window-of-padding-only-dilation-2", "forward", ValueError,
+               r"a window on the height axis \(size 1\) holds no input cell, only padding",
+               kwargs={"kernel_size": (2, 1), "padding": (1, 0), "dilation": (2, 1)},
+               args=(zeros(2, 1, 4, 3),)),
 )
 AVG_ERRORS = CEIL_ERRORS + (
     _refused("divisor-override-zero", r"divisor_override must not be 0", divisor_override=0),
