@@ -125,6 +125,9 @@ CONV_SAMPLES = (
     Sample("b2h6w6c16o8-k3-p1", (2, 6, 6, 16), conv(16, 8, 3, padding=1),
            note="K = kh·kw·c_in = 144 products per output in float32"),
     Sample("b1h1w1c2o3-k1", (1, 1, 1, 2), conv(2, 3, 1), note="a single pixel"),
+    Sample("b2h7w7c2o3-k1-s3-p1", (2, 7, 7, 2), conv(2, 3, 1, stride=3, padding=1),
+           note="a stride above the kernel with padding: input row 6 lies below the last "
+           "window, its gradient exactly 0"),
     Sample("b2h6w6c4o8-k1-s2", (2, 6, 6, 4), conv(4, 8, 1, stride=2, bias=False),
            note="the projection shortcut; torch 2.13's oneDNN corrupts the heap in this "
            "backward, so the reference runs without oneDNN (torch_ref.base)"),
@@ -133,6 +136,17 @@ CONV_OPTION_SAMPLES = (
     # dilation
     Sample("b2h7w8c2o3-k3-d2", (2, 7, 8, 2), conv(2, 3, 3, dilation=2),
            note="dilated 3x3: a 5x5 span"),
+    Sample("b2h7w8c2o3-k3-d2x1", (2, 7, 8, 2), conv(2, 3, 3, dilation=(2, 1)),
+           note="a row dilation above the column dilation: the padded rows a band reads "
+           "span dh·(kh − 1) + 1"),
+    Sample("b2h6w8c2o3-k3-d1x2", (2, 6, 8, 2), conv(2, 3, 3, dilation=(1, 2)),
+           note="3x3, stride 1, dilated along the width only: not a Winograd config"),
+    Sample("b2h7w6c2o3-k3-s2x1-p1", (2, 7, 6, 2), conv(2, 3, 3, stride=(2, 1), padding=1),
+           note="3x3 with a row stride only: not a Winograd config"),
+    Sample("b2h6w7c2o3-k3-s1x2-p1", (2, 6, 7, 2), conv(2, 3, 3, stride=(1, 2), padding=1),
+           note="3x3 with a column stride only: not a Winograd config"),
+    Sample("b2h5w6c2o3-k3x4", (2, 5, 6, 2), conv(2, 3, (3, 4)),
+           note="a 3x4 kernel at stride 1: three kernel rows are not enough for Winograd"),
     Sample("b2h9w10c2o2-k2x3-s2-p1-d2x3", (2, 9, 10, 2),
            conv(2, 2, (2, 3), stride=2, padding=1, dilation=(2, 3)),
            note="rectangular dilation with stride and padding"),
@@ -200,6 +214,14 @@ CONV_OPTION_SAMPLES = (
            note="finite input whose window sums overflow: y is +inf wherever a window holds "
            "pixel (2, 2), dW too (0.75·max·2), as torch, with no NumPy overflow warning "
            "(Winograd's non-finite y sends it to im2col)"),
+    Sample("huge-pair-b2h5w5c3o2-k3-p1", (2, 5, 5, 3), conv(3, 2, 3, padding=1),
+           make_input=near_max(((0, 2, 2, 0), (0, 2, 3, 0))),
+           make_upstream=with_values({(0, 2, 2, 0): 1.0, (0, 2, 3, 0): 1.0}, constant(0.0)),
+           setup=weights_at_least_one, gradcheck=False,
+           note="two neighbouring inputs at 0.75·max, dy 1 at two neighbouring outputs "
+           "(0 elsewhere): dW[1, 1, 0, 0] = 1.5·max = +inf as a sum of two finite "
+           "per-position terms (the loop backward's accumulation overflows), as torch, "
+           "with no NumPy overflow warning"),
     Sample("nonfinite-dy-b2h7w7c3o4-k3-s2-p1-im2col", (2, 7, 7, 3),
            conv(3, 4, 3, stride=2, padding=1),
            make_upstream=nonfinite(0.05, 0.05, 0.05, channels=(0,)),
@@ -222,6 +244,9 @@ CONV_KERNEL_SAMPLES = (
            note="Winograd with a 1x1 output: one tile, three quarters dropped"),
     Sample("b2h7w9c2o3-k3-p2", (2, 7, 9, 2), conv(2, 3, 3, padding=2),
            note="Winograd with padding 2: 9x11 output, partial tiles on both axes"),
+    Sample("b2h5w3c2o3-k3-s2-p2", (2, 5, 3, 2), conv(2, 3, 3, stride=2, padding=2),
+           note="im2col with zero padding wider than half the input (p < W < 2p): the "
+           "right padding columns of each band's buffer are zeroed, not left from before"),
     Sample("b4h32w32c16o32-k3-p1-winograd-bands", (4, 32, 32, 16), conv(16, 32, 3, padding=1),
            note="1024 tiles of 16·48 V and M elements: two Winograd bands (WINOGRAD_BAND = "
            "384K), the dx row pair carried from one band into the next"),
@@ -233,6 +258,14 @@ CONV_KERNEL_SAMPLES = (
            conv(16, 32, 3, padding=1),
            note="256 tiles per tile row, 512 per band: images in groups of two (2 + 1), "
            "each group with its own padded copy"),
+    Sample("nonfinite-dy-b3h1w1024c16o32-k3-p1-winograd-groups", (3, 1, 1024, 16),
+           conv(16, 32, 3, padding=1),
+           make_upstream=with_values({(0, 0, 5, 0): np.inf, (1, 0, 700, 0): -np.inf,
+                                      (2, 0, 300, 0): np.nan}),
+           gradcheck=False,
+           note="inf, −inf and NaN in dy (one per image, output channel 0) with three "
+           "one-image groups: the im2col fallback unpacks x from the three padded copies "
+           "(each group's images in their place)"),
     Sample("b1h1w1024c16o32-k3-p2-winograd-padding-bands", (1, 1, 1024, 16),
            conv(16, 32, 3, padding=2),
            note="one tile row per band and padding 2 above one input row: the first band "
@@ -249,10 +282,23 @@ CONV_KERNEL_SAMPLES = (
     Sample("b1h60w60c32o4-k3-s2-p1-im2col-rows", (1, 60, 60, 32),
            conv(32, 4, 3, stride=2, padding=1),
            note="im2col with stride 2 in bands of 15 output rows: one shared input row"),
+    Sample("b1h40w40c32o4-k3-s2x1-p1-im2col-rows", (1, 40, 40, 32),
+           conv(32, 4, 3, stride=(2, 1), padding=1),
+           note="im2col bands of 11 output rows with a row stride above the column stride: "
+           "the second band starts at padded row 11·sh"),
     Sample("b1h1w1024c32o4-k3-s2-p3-im2col-padding-rows", (1, 1, 1024, 32),
            conv(32, 4, 3, stride=2, padding=3),
            note="im2col in bands of one output row (148K column elements a row), padding 3: "
            "the first and last bands read padding only"),
+    Sample("b2h5w1024c32o4-k3-s2-im2col-rows", (2, 5, 1024, 32), conv(32, 4, 3, stride=2),
+           note="im2col bands of one output row, no padding: the input row two bands share "
+           "is an input row (its gradient carried into the next band), and the carry starts "
+           "again at 0 for the second image"),
+    Sample("b1h3w1024c32o4-k3-s2-p3-im2col-padding-rows", (1, 3, 1024, 32),
+           conv(32, 4, 3, stride=2, padding=3),
+           note="as the H = 1 sample, with three input rows: the last band reads bottom "
+           "padding only, right after a band whose first row is an input row (its buffer "
+           "rows must be zeroed again)"),
 )
 
 

@@ -23,7 +23,7 @@ import pytest
 import torch
 from torch import nn
 
-from numpy_impl.conv import Conv2D
+from numpy_impl.conv import Conv2D, _im2col_columns, _winograd_geometry
 from numpy_impl.pooling import (
     AdaptiveAvgPool2d,
     AdaptiveMaxPool2d,
@@ -293,3 +293,54 @@ def test_conv2d_bias_starts_at_zero_unless_torch_default_is_asked_for():
     drawn = Conv2D(3, 4, 3, rng=0, bias_init="torch_default").params["bias"]
     bound = 1 / np.sqrt(3 * 3 * 3)
     assert drawn.any() and np.all(np.abs(drawn) <= bound)
+
+
+@pytest.mark.parametrize("sample", CONV.samples, ids=lambda sample: sample.name)
+def test_conv2d_threshold_measures_count_what_the_kernels_work_on(sample):
+    """test_thresholds.py trusts these two measures to say which side of WINOGRAD_BAND and
+    IM2COL_CHUNK a sample lies on; here they are recounted from the layer's output: tiles
+    of ⌈OH/2⌉ × ⌈OW/2⌉ with 16·(C_in + C_out) V and M elements each (Winograd), or
+    N·OH·OW positions of G groups of kh·kw·C_in/G columns, a ones column and a zero
+    column when that is odd (im2col)."""
+    kwargs = dict(sample.kwargs)
+    layer = Conv2D(**kwargs)
+    n, h, w, c = sample.shape
+    _, oh, ow, co = layer.forward(np.zeros((min(n, 1), h, w, c), np.float32)).shape
+    if layer.winograd_applies():
+        assert _winograd_geometry(kwargs, sample.shape) == (
+            n, -(-oh // 2), -(-ow // 2), 16 * (c + co))
+        with pytest.raises(ValueError):
+            _im2col_columns(kwargs, sample.shape, per_image=True)
+        return
+    kh, kw = layer.kernel_size
+    k = kh * kw * c // layer.groups + 1
+    per_image = oh * ow * layer.groups * (k + k % 2)
+    assert _im2col_columns(kwargs, sample.shape, per_image=True) == per_image
+    assert _im2col_columns(kwargs, sample.shape, per_image=False) == n * per_image
+    with pytest.raises(ValueError):
+        _winograd_geometry(kwargs, sample.shape)
+
+
+@pytest.mark.parametrize(("kernel", "shape"), [
+    (1, (1, 513, 513, 1)), (1, (5, 65536, 1, 1)), (3, (97, 1, 1024, 1))], ids=str)
+def test_conv2d_large_one_channel_inputs_have_whole_band_sizes(kernel, shape):
+    """One channel in and out: a 1x1 kernel has two im2col columns per position, so the
+    bands of these 263K- and 328K-pixel inputs are many output rows of one image or several
+    whole images (IM2COL_CHUNK = 128K columns); a 3x3 kernel on 97 rows of 1024 takes
+    Winograd in image groups of 24 (12,288 tiles per band, 512 per tile row). The band and
+    group sizes must stay whole numbers. Too large for the registry (its loop path runs one
+    einsum per output position, and a sum of 99K float32 products leaves the gradient
+    guards too little room)."""
+    entry = CONV
+    rng = np.random.default_rng(5)
+    built = build_case(Case(entry, entry.samples[0], F64, "vectorized"), 0)
+    built.layer = entry.build({"in_channels": 1, "out_channels": 1, "kernel_size": kernel,
+                               "padding": kernel // 2}, F64, rng, "vectorized")
+    built.x = rng.standard_normal(shape)
+    dy = rng.standard_normal(shape)
+    ours = run_numpy(built, upstream=dy)
+    theirs = run_torch(built, entry.reference(built.layer), dy)
+    assert ours.error is None and theirs.error is None, (ours.error, theirs.error)
+    for name, expected in theirs.tensors.items():
+        np.testing.assert_allclose(ours.tensors[name], expected, rtol=1e-10, atol=1e-9,
+                                   err_msg=name)
