@@ -344,3 +344,15 @@ def test_conv2d_large_one_channel_inputs_have_whole_band_sizes(kernel, shape):
     for name, expected in theirs.tensors.items():
         np.testing.assert_allclose(ours.tensors[name], expected, rtol=1e-10, atol=1e-9,
                                    err_msg=name)
+
+
+@pytest.mark.parametrize("sample", [s for s in CONV.samples if s.kwargs.get("padding") == "same"
+                                    and s.kwargs.get("stride", 1) != 1],
+                         ids=lambda sample: sample.name)
+def test_conv2d_same_padding_at_a_stride_is_the_seeds_symmetric_rule(sample):
+    """torch refuses padding="same" at a stride, so its reference is given the layer's own
+    padding and no parity check can see a wrong one: ⌊d·(k − 1)/2⌋ on both sides."""
+    layer = Conv2D(**sample.kwargs)
+    (kh, kw), (dh, dw) = layer.kernel_size, layer.dilation
+    ph, pw = dh * (kh - 1) // 2, dw * (kw - 1) // 2
+    assert layer.pads == (ph, ph, pw, pw)
