@@ -146,6 +146,8 @@ UPCAST = ("The layer draws float64 weights from np.random, so its product with f
           "overflows (Linear's `huge-b4i3o2`: finite in float64 where torch's float32 is inf)")
 HUGE_LINEAR = "huge-b4i3o2"
 HUGE_CONV = "huge-b2h5w5c3o2-k3-p1"
+#: overflows in the loop backward's accumulation over positions, not inside one product
+HUGE_CONV_PAIR = "huge-pair-b2h5w5c3o2-k3-p1"
 SHAPES_2D = ("the seed's backward handles 2-D input only (x.T @ grad): (N, L, in) and 1-D "
              "input raise")
 PEAKED = ("peaked-b32c10",)
@@ -176,7 +178,8 @@ BUGS: tuple[Bug, ...] = (
         seed_note="the seed reads in_features from X.shape[1]: (N, L, in) and 1-D input "
         "raise while the layer is built (so no param-grads job either)"),
     Bug("upcast-conv", "float32 in, float64 out", "002", "style002.Conv2D", UPCAST,
-        {"dtype": (EVERY, F32), "forward": ((HUGE_CONV,), F32)}, runs=CONV_CONFIGS,
+        {"dtype": (EVERY, F32), "forward": ((HUGE_CONV, HUGE_CONV_PAIR), F32),
+         "param-grads": ((HUGE_CONV_PAIR,), F32)}, runs=CONV_CONFIGS,
         passes=("forward", "input-grad", "param-grads"), example="b2h5w6c3o4-k2x3"),
     Bug("same-even-kernel", "'same' padding one short for an even kernel", "002",
         "style002.Conv2D",
