@@ -32,7 +32,7 @@ from numpy_impl.pooling import (
     Pool2D,
 )
 from parity_tests.checks import compare_tensors
-from parity_tests.engine import build_case, run_numpy, run_torch
+from parity_tests.engine import Built, build_case, run_numpy, run_torch
 from parity_tests.entries.spatial import (
     ADAPTIVE,
     ADAPTIVE_MAX_INDEX_SAMPLES,
@@ -223,6 +223,24 @@ NONFINITE_DY = [(MAX_POOL, {"kernel_size": 3, "stride": 1, "padding": 1}),
                 (ADAPTIVE_AVG, {"output_size": (3, 4)})]
 
 
+def _float64_case(entry: Any, kwargs: dict[str, Any], impl: str, rng: np.random.Generator,
+                  shape: tuple[int, ...]) -> Built:
+    """A float64 case of ``entry`` whose layer is built from ``kwargs`` and whose input of
+    ``shape`` is N(0, 1), both drawn from ``rng``: a config the registry does not hold."""
+    built = build_case(Case(entry, entry.samples[0], F64, impl), 0)
+    built.layer = entry.build(kwargs, F64, rng, impl)
+    built.x = rng.standard_normal(shape)
+    return built
+
+
+def _both_sides(entry: Any, built: Built, dy: np.ndarray) -> tuple[Any, Any]:
+    """The NumPy and torch runs of ``built`` with upstream gradient ``dy``; neither may raise."""
+    ours = run_numpy(built, upstream=dy)
+    theirs = run_torch(built, entry.reference(built.layer), dy)
+    assert ours.error is None and theirs.error is None, (ours.error, theirs.error)
+    return ours, theirs
+
+
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 @pytest.mark.parametrize("impl", ["loop", "vectorized"])
 @pytest.mark.parametrize(("entry", "kwargs"), NONFINITE_DY,
@@ -231,16 +249,11 @@ def test_a_non_finite_upstream_gradient_goes_where_torch_sends_it(entry, kwargs,
     """One NaN (or inf) in dy: max pooling sends it to the one picked cell (0·NaN must not
     reach the rest of the window); average pooling to every cell of the window."""
     rng = np.random.default_rng(3)
-    built = build_case(Case(entry, entry.samples[0], F64, impl), 0)
-    built.layer = entry.build(kwargs, F64, rng, impl)
-    built.x = rng.standard_normal((2, 7, 7, 2))
-    y = built.layer.forward(built.x)
-    dy = rng.standard_normal(y.shape)
+    built = _float64_case(entry, kwargs, impl, rng, (2, 7, 7, 2))
+    dy = rng.standard_normal(built.layer.forward(built.x).shape)
     dy[0, 1, 1, 0] = bad
     dy[1, -1, 0, 1] = -bad
-    ours = run_numpy(built, upstream=dy)
-    theirs = run_torch(built, entry.reference(built.layer), dy)
-    assert ours.error is None and theirs.error is None, (ours.error, theirs.error)
+    ours, theirs = _both_sides(entry, built, dy)
     dx, expected = ours.tensors["input_grad"], theirs.tensors["input_grad"]
     np.testing.assert_array_equal(np.isnan(dx), np.isnan(expected))
     np.testing.assert_array_equal(np.isinf(dx), np.isinf(expected))
@@ -266,16 +279,12 @@ def test_conv2d_a_non_finite_upstream_gradient_reaches_what_torch_reaches(kwargs
     (torch's direct sums), not on a whole Winograd tile; dW and db likewise."""
     entry = CONV
     rng = np.random.default_rng(4)
-    built = build_case(Case(entry, entry.samples[0], F64, impl), 0)
-    built.layer = entry.build({"in_channels": 4, "out_channels": 4, **kwargs}, F64, rng, impl)
-    built.x = rng.standard_normal((2, 9, 8, 4))
-    y = built.layer.forward(built.x)
-    dy = rng.standard_normal(y.shape)
+    built = _float64_case(entry, {"in_channels": 4, "out_channels": 4, **kwargs}, impl, rng,
+                          (2, 9, 8, 4))
+    dy = rng.standard_normal(built.layer.forward(built.x).shape)
     dy[0, 3, 2, 1] = bad
     dy[1, -1, -1, 3] = -bad
-    ours = run_numpy(built, upstream=dy)
-    theirs = run_torch(built, entry.reference(built.layer), dy)
-    assert ours.error is None and theirs.error is None, (ours.error, theirs.error)
+    ours, theirs = _both_sides(entry, built, dy)
     for name, expected in theirs.tensors.items():
         got = ours.tensors[name]
         assert np.isnan(expected).any() or np.isinf(expected).any() or name == "output", name
@@ -333,14 +342,9 @@ def test_conv2d_large_one_channel_inputs_have_whole_band_sizes(kernel, shape):
     guards too little room)."""
     entry = CONV
     rng = np.random.default_rng(5)
-    built = build_case(Case(entry, entry.samples[0], F64, "vectorized"), 0)
-    built.layer = entry.build({"in_channels": 1, "out_channels": 1, "kernel_size": kernel,
-                               "padding": kernel // 2}, F64, rng, "vectorized")
-    built.x = rng.standard_normal(shape)
-    dy = rng.standard_normal(shape)
-    ours = run_numpy(built, upstream=dy)
-    theirs = run_torch(built, entry.reference(built.layer), dy)
-    assert ours.error is None and theirs.error is None, (ours.error, theirs.error)
+    built = _float64_case(entry, {"in_channels": 1, "out_channels": 1, "kernel_size": kernel,
+                                  "padding": kernel // 2}, "vectorized", rng, shape)
+    ours, theirs = _both_sides(entry, built, rng.standard_normal(shape))
     for name, expected in theirs.tensors.items():
         np.testing.assert_allclose(ours.tensors[name], expected, rtol=1e-10, atol=1e-9,
                                    err_msg=name)
