@@ -315,6 +315,28 @@ def test_names_map_onto_the_seed_module(make, make_module, params, buffers):
         assert tuple(converted.shape) == tuple(target.shape), name
 
 
+SE_CHILDREN = [("squeeze", "GlobalAvgPool2D"), ("fc1", "Linear"), ("relu", "ReLU"),
+               ("fc2", "Linear"), ("sigmoid", "Sigmoid")]
+RESNET_CHILDREN = [("conv1", "Conv2D"), ("bn1", "BatchNorm2d"), ("relu1", "ReLU"),
+                   ("conv2", "Conv2D"), ("bn2", "BatchNorm2d"), ("se", "SEBlock"),
+                   *[(f"se.{name}", kind) for name, kind in SE_CHILDREN]]
+
+
+@pytest.mark.parametrize(("block", "children"), [
+    pytest.param(lambda: SEBlock(8, 2), SE_CHILDREN, id="se_block"),
+    pytest.param(lambda: SEResNetBlock(8, 8, 1, 1), RESNET_CHILDREN + [
+        ("shortcut", "Identity"), ("relu", "ReLU")], id="se_resnet-identity"),
+    pytest.param(lambda: SEResNetBlock(4, 8, 2, 1), RESNET_CHILDREN + [
+        ("shortcut", "Projection"), ("shortcut.conv", "Conv2D"), ("shortcut.bn", "BatchNorm2d"),
+        ("relu", "ReLU")], id="se_resnet-projection"),
+])
+def test_every_child_has_its_documented_name(block, children):
+    """The children the docstrings name, parameterless ones too (their names appear only in
+    ``named_layers()``, which train()/eval() walk; no parameter or buffer carries them)."""
+    tree = [(name, type(layer).__name__) for name, layer in block().named_layers()]
+    assert tree == [("", tree[0][1]), *children]
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_se_squeeze_path_carries_a_real_part_of_the_input_gradient(dtype):
     """dx = dy·s (scale path) + the squeeze path's term. The squeeze term must be far above

@@ -1,4 +1,5 @@
-"""Torch's signatures, defaults and input contract of the core and normalization layers.
+"""Torch's signatures, defaults and input contract of the core and normalization layers (the
+SE blocks: the seed's modules' signatures).
 
 - One tuple of positional arguments builds the NumPy layer and the torch module, and the
   two agree (forward and backward); the positional parameters carry torch's names in
@@ -36,6 +37,7 @@ from numpy_impl import (
     MSELoss,
     ReLU,
     SEBlock,
+    SEResNetBlock,
     Sigmoid,
     Softmax,
     SoftmaxCrossEntropyLoss,
@@ -45,6 +47,7 @@ from numpy_impl.base import Loss, is_frozen
 from parity_tests.engine import build_case, run_numpy
 from parity_tests.registry import REGISTRY, Case
 from parity_tests.seeding import case_rng, seed_from_env
+from torch_ref import blocks as ref_blocks
 from torch_ref.base import link_module
 
 SEED = seed_from_env()
@@ -186,6 +189,10 @@ SIGNATURES: dict[type, tuple[type, set[str], dict[str, Any]]] = {
     SoftmaxCrossEntropyLoss: (nn.CrossEntropyLoss, set(), {}),
     CrossEntropyLoss: (nn.NLLLoss, set(), {}),
     MSELoss: (nn.MSELoss, set(), {}),
+    # torch has no SE blocks: the seed's modules are the spec (their reference is built from
+    # the layer's own stride and reduction, so no parity check sees a wrong default)
+    SEBlock: (ref_blocks.SEBlock, set(), {}),
+    SEResNetBlock: (ref_blocks.SEResNetBlock, set(), {}),
 }
 
 
@@ -239,7 +246,11 @@ def test_default_arguments_are_torchs():
     assert (ce.ignore_index, ce.reduction, ce.label_smoothing, ce.weight) == (
         ce_t.ignore_index, ce_t.reduction, ce_t.label_smoothing, ce_t.weight)
     assert Linear(3, 2).use_bias and nn.Linear(3, 2).bias is not None
-    assert SEBlock(32).reduction == 16  # the seed's default, a bottleneck of 2 here
+    # the seed modules' defaults read off built layers too, not only off the signatures (a
+    # wrapper such as a mutation tool's keeps the signature of the function it replaces)
+    assert SEBlock(32).reduction == 16  # a bottleneck of 2 here
+    block = SEResNetBlock(32, 32)
+    assert (block.stride, block.reduction, block.se.reduction) == (1, 16, 16)
 
 
 def test_linear_torch_default_bias_is_torchs_bound():
