@@ -290,10 +290,10 @@ class BatchNorm(Layer):
                 for block in sweep.blocks:
                     np.multiply(sweep.wide(rows_dy[block]), wide_scale,
                                 out=sweep.wide(dx[block]))
-        if self.affine:
-            self._grads["weight"] = sum_dy_xhat.astype(dtype)
-            if self.use_bias:
-                self._grads["bias"] = sum_dy.astype(dtype)
+            if self.affine:  # float64 sums past the dtype's range become ±inf, as torch's
+                self._grads["weight"] = sum_dy_xhat.astype(dtype)
+                if self.use_bias:
+                    self._grads["bias"] = sum_dy.astype(dtype)
         return dx.reshape(dy.shape)
 
 
@@ -388,7 +388,9 @@ def batch_statistics(rows: np.ndarray, sweep: Sweep
     the order of the data.
 
     An empty batch gives mean 0 and variance 1 (they normalize nothing and update nothing;
-    torch never computes them). Non-finite values give NaN (the caller's errstate)."""
+    torch never computes them). Non-finite values give a NaN variance (the caller's
+    errstate) and a NaN mean, except that a channel whose only non-finite values are
+    infinities of one sign has mean ±inf, as torch's Σx/M."""
     (m, c), dtype = rows.shape, rows.dtype
     count, k = len(sweep.blocks), sweep.k
     if m == 0:
@@ -403,11 +405,11 @@ def batch_statistics(rows: np.ndarray, sweep: Sweep
         np.einsum("ij,ij->j", c_b, c_b, out=partials[i, 1])
     folded = sweep.fold(partials)
     block_sums = folded[:, 0]
-    mean = block_sums.sum(axis=0) / m
-    var = folded[:, 1].sum(axis=0) / m - mean * mean
-    if np.all(mean * mean <= var):  # False at NaN
-        offsets = np.broadcast_to(mean.astype(dtype), (count, c)).copy()
-        return mean.astype(dtype), centered, offsets, var.astype(dtype)
+    first_mean = block_sums.sum(axis=0) / m
+    var = folded[:, 1].sum(axis=0) / m - first_mean * first_mean
+    if np.all(first_mean * first_mean <= var):  # False at NaN
+        offsets = np.broadcast_to(first_mean.astype(dtype), (count, c)).copy()
+        return first_mean.astype(dtype), centered, offsets, var.astype(dtype)
     shifts = (block_sums / sweep.sizes[:, None]).astype(dtype)
     wide_shift = np.empty((k, c), dtype)
     for i, block in enumerate(sweep.blocks):
@@ -425,4 +427,7 @@ def batch_statistics(rows: np.ndarray, sweep: Sweep
     spread = block_means - mean
     m2 = (squares - sums * deltas + sizes * spread * spread).sum(axis=0)
     var = np.maximum(m2 / m, 0.0)
+    # A channel holding +inf (or −inf) and no opposite infinity or NaN has mean ±inf, as
+    # torch's Σx/M; the shifted sums made it inf − inf = NaN.
+    mean = np.where(np.isinf(first_mean), first_mean, mean)
     return mean.astype(dtype), centered, (mean - shifts).astype(dtype), var.astype(dtype)

@@ -16,7 +16,7 @@ from parity_tests.entry import (
     parametrized_layer_errors,
     zeros,
 )
-from parity_tests.samples import Sample, normal
+from parity_tests.samples import Sample, normal, with_values
 from parity_tests.tolerances import UNIT_ROUNDOFF, Tolerance, summation_slack
 from torch_ref import blocks as ref_blocks
 from torch_ref import normalization as ref_norm
@@ -117,7 +117,42 @@ def image_offsets(mean: float, step: float) -> Any:
     return make
 
 
+#: One non-finite kind per channel of (4, 3, 3, 4): NaN (channel 0), +inf (1), +inf and −inf
+#: (2, inf − inf), none (3). Training: the statistics of channels 0-2 are NaN, so their y,
+#: dx, gradients and running statistics are NaN (torch's too); channel 3 is unaffected.
+#: Eval: only the cells themselves are non-finite in y, dx = dy·γ/s stays finite.
+BN_NONFINITE = with_values({(0, 0, 0, 0): np.nan, (1, 1, 1, 1): np.inf, (2, 0, 1, 2): np.inf,
+                            (3, 2, 2, 2): -np.inf})
+
+
+
+def huge_channel(value: float, channel: int) -> Any:
+    """N(0, 1) with every entry of ``channel`` (the last axis) at ``value`` (a sample's
+    ``make_upstream``)."""
+
+    def make(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        dy = normal()(rng, shape, dtype)
+        dy[..., channel] = value
+        return dy
+
+    return make
+
+
 BN_SAMPLES = batch_norm_samples((4, 5, 5, 3), "b4h5w5c3") + (
+    Sample("nonfinite-train-b4h3w3c4", (4, 3, 3, 4), {"num_features": 4},
+           make_input=BN_NONFINITE, gradcheck=False,
+           note="NaN, +inf, ±inf and nothing in channels 0-3: NaN statistics where a channel "
+           "holds any, with no NumPy warning (forward and backward)"),
+    Sample("nonfinite-eval-random-stats-b4h3w3c4", (4, 3, 3, 4), {"num_features": 4},
+           make_input=BN_NONFINITE, setup=random_running_stats, training=False,
+           gradcheck=False, note="non-finite cells normalized with the running statistics: "
+           "non-finite y there only, the weight gradient of channels 0-2 non-finite"),
+    Sample("huge-dy-eval-random-stats-b4h3w3c2", (4, 3, 3, 2), {"num_features": 2},
+           setup=random_running_stats, training=False, make_upstream=huge_channel(1e37, 1),
+           gradcheck=False, note="dy = 1e37 on channel 1: its bias gradient Σ dy = 3.6e38 "
+           "is past float32's largest (inf, as torch, with no NumPy overflow warning), finite "
+           "in float64; in eval dx = dy·γ/s stays finite (training mode is left out: torch's "
+           "float32 Σ dy/M overflows inside its kernel and makes dx −inf)"),
     Sample("train-steps4-b8h4w4c6", (8, 4, 4, 6), {"num_features": 6},
            make_input=normal(2.0, 1.5), steps=4,
            note="running statistics compared after 4 updates from inputs N(1.5, 4)"),
