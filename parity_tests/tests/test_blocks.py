@@ -105,6 +105,8 @@ def test_batch_norm_running_stats_after_train_steps_then_eval(dtype):
         assert_close(f"step {step} input_grad", dx, dx_t, dtype, guard=True)
         for name, link in reference.buffers.items():
             assert_close(f"step {step} {name}", layer.buffers[name], link.value(), dtype)
+        # momentum 0.1 keeps no count buffer, yet counts like torch's num_batches_tracked
+        assert layer.num_batches_tracked == int(module.num_batches_tracked) == step + 1
     stats = layer.buffers
     assert_differ(stats["running_mean"], 0.0, 0.5, "running_mean barely moved from 0")
     assert_differ(stats["running_var"], 1.0, 1.0, "running_var barely moved from 1")
@@ -123,6 +125,7 @@ def test_batch_norm_running_stats_after_train_steps_then_eval(dtype):
     for name, value in layer.buffers.items():
         np.testing.assert_array_equal(value, before[name], err_msg=f"eval changed {name}")
         assert_close(f"eval {name}", value, reference.buffers[name].value(), dtype)
+    assert layer.num_batches_tracked == int(module.num_batches_tracked) == 5
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
