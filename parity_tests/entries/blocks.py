@@ -16,7 +16,7 @@ from parity_tests.entry import (
     parametrized_layer_errors,
     zeros,
 )
-from parity_tests.samples import Sample, normal, with_values
+from parity_tests.samples import Sample, near_max, normal, with_values
 from parity_tests.tolerances import UNIT_ROUNDOFF, Tolerance, summation_slack
 from torch_ref import blocks as ref_blocks
 from torch_ref import normalization as ref_norm
@@ -126,6 +126,14 @@ BN_NONFINITE = with_values({(0, 0, 0, 0): np.nan, (1, 1, 1, 1): np.inf, (2, 0, 1
 
 
 
+def quarter_running_var(layer: Any, rng: np.random.Generator) -> None:
+    """Running mean 0, variance 0.25 and γ in [1, 1.5) (a sample's ``setup``): eval scales
+    x by 2γ/√(1 + 4ε) > 1.99."""
+    layer.buffers["running_mean"][...] = 0.0
+    layer.buffers["running_var"][...] = 0.25
+    layer.params["weight"][...] = rng.uniform(1.0, 1.5, layer.params["weight"].shape)
+
+
 def huge_channel(value: float, channel: int) -> Any:
     """N(0, 1) with every entry of ``channel`` (the last axis) at ``value`` (a sample's
     ``make_upstream``)."""
@@ -147,6 +155,12 @@ BN_SAMPLES = batch_norm_samples((4, 5, 5, 3), "b4h5w5c3") + (
            make_input=BN_NONFINITE, setup=random_running_stats, training=False,
            gradcheck=False, note="non-finite cells normalized with the running statistics: "
            "non-finite y there only, the weight gradient of channels 0-2 non-finite"),
+    Sample("huge-eval-b4h3w3c2", (4, 3, 3, 2), {"num_features": 2},
+           make_input=near_max(((0, 0, 0, 0),)), setup=quarter_running_var, training=False,
+           make_upstream=with_values({(0, 0, 0, 0): 1.0}), gradcheck=False,
+           note="a finite x of 0.75·max normalized with variance 0.25 and γ >= 1: y = "
+           "x·2γ/√(1 + 4ε) overflows to +inf, and so does that channel's weight gradient, as "
+           "torch, with no NumPy overflow warning"),
     Sample("huge-dy-eval-random-stats-b4h3w3c2", (4, 3, 3, 2), {"num_features": 2},
            setup=random_running_stats, training=False, make_upstream=huge_channel(1e37, 1),
            gradcheck=False, note="dy = 1e37 on channel 1: its bias gradient Σ dy = 3.6e38 "
@@ -215,9 +229,11 @@ def batch_norm_errors(good: np.ndarray, wrong_rank: np.ndarray, rank_message: st
                        np.moveaxis(np.zeros((*good.shape[:-1], 3), np.float32), -1, 1)[
                            ..., :2] if good.ndim > 2 else np.zeros((3, 4), np.float32)),
         _forward_error("one-value-per-channel-training",
-                       r"Expected more than 1 value per channel when training", one_value),
+                       r"Expected more than 1 value per channel when training, .*; use a "
+                       r"larger batch or call eval\(\)$", one_value),
         ErrorInput("one-value-per-channel-notrack", "forward", ValueError,
-                   r"Expected more than 1 value per channel when training",
+                   r"Expected more than 1 value per channel when training, .*; use a "
+                   r"larger batch$",  # eval() would not help: no running statistics
                    kwargs={"track_running_stats": False}, args=(one_value,)),
         ErrorInput("x-masked-array", "forward", TypeError,
                    r"x must be a plain numpy\.ndarray .*MaskedArray",
