@@ -239,6 +239,8 @@ def batch_norm_errors(good: np.ndarray, wrong_rank: np.ndarray, rank_message: st
                    r"x must be a plain numpy\.ndarray .*MaskedArray",
                    args=(np.ma.masked_array(good),)),
         _refused("eps-zero", r"eps must be > 0, got 0", eps=0.0),
+        _refused("eps-nan", r"eps must be finite, got nan", eps=float("nan")),
+        _refused("eps-str", r"eps must be a real number, got str", TypeError, eps="1e-5"),
         _refused("eps-negative", r"eps must be > 0, got -1e-05", eps=-1e-5),
         _refused("momentum-negative", r"momentum must lie in \[0, 1\], got -0.1",
                  momentum=-0.1),
