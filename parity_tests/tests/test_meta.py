@@ -14,7 +14,7 @@ import re
 import numpy as np
 import pytest
 
-from numpy_impl import activations, conv, linear, losses, softmax
+from numpy_impl import activations, conv, linear, losses, normalization, softmax
 from parity_tests import checks
 from parity_tests.compare import compare
 from parity_tests.entry import ErrorInput
@@ -442,3 +442,36 @@ def test_an_unguarded_inf_times_zero_in_mse_backward_is_caught_by_its_warning(mo
     result = run("warnings", "mse", "inf-zero-dy-none-b4d3", seed=seed)
     assert result.status == checks.FAIL
     assert "invalid value encountered in multiply" in result.failures()[0].problem
+
+
+@OVER_SEEDS
+@pytest.mark.parametrize("dtype", [F32, np.dtype(np.float64)], ids=str)
+def test_a_nan_mean_for_a_channel_of_inf_is_caught_by_the_running_mean(monkeypatch, dtype, seed):
+    """A channel whose only non-finite value is +inf has mean +inf, as torch's Σx/M (the
+    shifted pass once made it inf − inf = NaN)."""
+    original = normalization.batch_statistics
+
+    def nan_mean(rows, sweep):
+        mean, centered, offsets, var = original(rows, sweep)
+        return np.where(np.isinf(mean), np.nan, mean).astype(mean.dtype), centered, offsets, var
+
+    monkeypatch.setattr(normalization, "batch_statistics", nan_mean)
+    result = run("buffers", "batch_norm2d", "nonfinite-train-b4h3w3c4", dtype, seed=seed)
+    assert failing(result) == {"buffer[running_mean]"}
+
+
+@OVER_SEEDS
+def test_an_unguarded_cast_of_a_batch_norm_gradient_is_caught_by_its_warning(monkeypatch, seed):
+    """Σ dy past float32's largest is inf, as torch's, but casting it must not warn."""
+    original = normalization.BatchNorm.backward
+
+    def unguarded(self: normalization.BatchNorm, dy: np.ndarray) -> np.ndarray:
+        dx = original(self, dy)
+        sums = np.asarray(dy, np.float64).reshape(-1, self.num_features).sum(axis=0)
+        self._grads["bias"] = sums.astype(dy.dtype)  # the float64 sum cast outside errstate
+        return dx
+
+    monkeypatch.setattr(normalization.BatchNorm, "backward", unguarded)
+    result = run("warnings", "batch_norm2d", "huge-dy-eval-random-stats-b4h3w3c2", seed=seed)
+    assert result.status == checks.FAIL
+    assert "overflow encountered in cast" in result.failures()[0].problem
