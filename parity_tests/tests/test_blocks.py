@@ -21,7 +21,7 @@ import pytest
 import torch
 
 from numpy_impl.blocks import SEBlock, SEResNetBlock
-from numpy_impl.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d
+from numpy_impl.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, _channels, _elements
 from parity_tests import compare
 from parity_tests.engine import spread_constant_params
 from parity_tests.registry import BY_NAME
@@ -263,6 +263,16 @@ def test_batch_norm_float32_statistics_keep_their_digits_at_mean_100_std_1():
     assert ours < 4e-6, ours
     assert 5 * ours < former, (ours, former)
     assert ours < 2 * torch_error, (ours, torch_error)
+
+
+@pytest.mark.parametrize("layer", ["batch_norm1d", "batch_norm2d", "batch_norm3d"])
+def test_batch_norm_threshold_measures_count_what_the_sweeps_work_on(layer):
+    """test_thresholds.py trusts these measures to say which side of BLOCK_ELEMENTS and
+    WIDE_ELEMENTS a sample lies on: every value of the input, and its channels (last axis)."""
+    for sample in BY_NAME[layer].samples:
+        kwargs = dict(sample.kwargs)
+        assert _elements(kwargs, sample.shape) == int(np.prod(sample.shape)), sample.name
+        assert _channels(kwargs, sample.shape) == kwargs["num_features"], sample.name
 
 
 # --------------------------------------------------------------------------- SE blocks
