@@ -254,10 +254,13 @@ def error_slack(case: Case, built: Built, run: SideRun) -> dict[str, np.ndarray]
     model = case.entry.error_model
     if model is None or run.error is not None:
         return {}
-    # On non-finite samples the model's own arithmetic meets inf − inf: its slack is NaN
-    # there, where the comparison matches NaN/inf positions instead; that is not a warning.
+    # On non-finite samples the model's own arithmetic meets inf − inf (not a warning). A
+    # NaN or inf slack would let any error through (error / NaN > 1 is False), so there the
+    # comparison falls back to the base tolerance; non-finite values are matched anyway.
     with np.errstate(all="ignore"):
-        return dict(model(case, built, run))
+        slack = dict(model(case, built, run))
+    return {name: np.nan_to_num(np.asarray(value, dtype=np.float64), nan=0.0, posinf=0.0,
+                                neginf=0.0) for name, value in slack.items()}
 
 
 def reference_for(case: Case, layer: Any) -> Any:
