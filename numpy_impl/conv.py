@@ -301,10 +301,11 @@ class Conv2D(TwoPathLayer):
                                          self.PADDING_MODES)
         self.weight_init = weight_init
         self.bias_init = check_choice(where, "bias_init", bias_init, BIAS_INITS)
-        generator = as_generator(rng)
+        generator = as_generator(rng, where)
         assert self.dtype is not None
         shape = (*self.kernel_size, self.in_channels // self.groups, self.out_channels)
-        self._params["weight"] = get_initializer(weight_init)(shape, generator, self.dtype)
+        draw = get_initializer(weight_init, where, "weight_init")
+        self._params["weight"] = draw(shape, generator, self.dtype)
         if self.use_bias:
             bound = bias_bound(shape) if self.bias_init == "torch_default" else 0.0
             self._params["bias"] = generator.uniform(-bound, bound, self.out_channels).astype(

@@ -23,13 +23,16 @@ import numpy as np
 from numpy_impl.validation import check_choice
 
 
-def as_generator(rng: np.random.Generator | int | None) -> np.random.Generator:
-    """A ``Generator`` from a generator, a seed, or None (fresh entropy)."""
+def as_generator(rng: np.random.Generator | int | None,
+                 where: str = "as_generator") -> np.random.Generator:
+    """A ``Generator`` from a generator, a seed, or None (fresh entropy); ``where`` (the
+    caller) opens the error message."""
     if isinstance(rng, np.random.Generator):
         return rng
     if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
         return np.random.default_rng(rng)
-    raise TypeError(f"rng must be a numpy.random.Generator, an int seed or None, got {rng!r}")
+    raise TypeError(f"{where}: rng must be a numpy.random.Generator, an int seed or None, "
+                    f"got {rng!r}")
 
 
 Initializer = Callable[[tuple[int, ...], np.random.Generator, np.dtype], np.ndarray]
@@ -78,9 +81,11 @@ ALIASES = {
 }
 
 
-def get_initializer(name: str) -> Initializer:
-    """The initializer called ``name`` (or one of its aliases)."""
-    check_choice("get_initializer", "name", name, [*INITIALIZERS, *ALIASES])
+def get_initializer(name: str, where: str = "get_initializer",
+                    argument: str = "name") -> Initializer:
+    """The initializer called ``name`` (or one of its aliases); an unknown name is a
+    ValueError from ``where`` (the caller) naming its ``argument``."""
+    check_choice(where, argument, name, [*INITIALIZERS, *ALIASES])
     return INITIALIZERS[ALIASES.get(name, name)]
 
 

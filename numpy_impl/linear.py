@@ -54,10 +54,11 @@ class Linear(Layer):
         self.use_bias = bool(bias)
         self.weight_init = weight_init
         self.bias_init = check_choice(self.where, "bias_init", bias_init, BIAS_INITS)
-        generator = as_generator(rng)
+        generator = as_generator(rng, self.where)
         assert self.dtype is not None
         shape = (self.in_features, self.out_features)
-        self._params["weight"] = get_initializer(weight_init)(shape, generator, self.dtype)
+        draw = get_initializer(weight_init, self.where, "weight_init")
+        self._params["weight"] = draw(shape, generator, self.dtype)
         if self.use_bias:
             bound = 1 / np.sqrt(self.in_features) if bias_init == "torch_default" else 0.0
             self._params["bias"] = generator.uniform(-bound, bound, self.out_features).astype(

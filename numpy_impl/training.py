@@ -199,7 +199,7 @@ def fit(
     if drop_last and batch_size > len(x):
         raise ValueError(f"{where}: batch_size {batch_size} > {len(x)} samples with "
                          f"drop_last=True leaves no batch")
-    generator = as_generator(rng)
+    generator = as_generator(rng, where)
     history = History()
     steps_per_epoch = (len(x) // batch_size if drop_last
                        else -(-len(x) // batch_size))

@@ -21,7 +21,7 @@ iterate, so the two can never disagree about what is checked.
 | ``inputs-untouched`` | forward and backward never write into ``x``, the target or ``dy`` |
 | ``memory-layout`` | a non-contiguous input gives the results of a contiguous copy |
 | ``cache-freshness`` | ``forward(x1); forward(x2); backward(dy)`` equals a fresh run on x2 |
-| ``bad-input`` | each error input raises the documented error at its stage |
+| ``bad-input`` | each error input raises the documented error at its stage, named by layer |
 """
 
 from __future__ import annotations
@@ -527,8 +527,9 @@ def check_bad_input(case: ErrorCase, seed: int, cache: RunCache | None = None) -
         try:
             call()
         except Exception as raised:
-            result.comparisons = [finding(error.name, _error_problem(error, stage, raised),
-                                          "the documented error")]
+            problem = (_error_problem(error, stage, raised)
+                       or _unnamed_layer(_layer_names(entry, layer), raised))
+            result.comparisons = [finding(error.name, problem, "the documented error")]
             return result
         if stage == error.stage:
             break
@@ -547,6 +548,24 @@ def _error_problem(error: Any, stage: str, raised: Exception) -> str:
     if not re.search(error.match, str(raised)):
         return f"the message does not match {error.match!r}: {text}"
     return ""
+
+
+def _layer_names(entry: Any, layer: Any) -> list[str]:
+    """The class names an error message may open with: the entry's layer class and, once
+    built, the class of every sublayer (an error raised inside a child names the child)."""
+    names = [entry.layer_class.__name__]
+    if hasattr(layer, "named_layers"):
+        names += [type(part).__name__ for _, part in layer.named_layers()]
+    return list(dict.fromkeys(names))
+
+
+def _unnamed_layer(names: list[str], raised: Exception) -> str:
+    """A registry layer's error opens with ``Class:`` or ``Class.method:``, so a user sees
+    which layer refused what; "" when it does."""
+    if re.match(rf"(?:{'|'.join(map(re.escape, names))})(?:\.\w+)*: ", str(raised)):
+        return ""
+    return (f"the message does not open with the layer's name ({' or '.join(names)}, then "
+            f"':' or '.method:'): {type(raised).__name__}: {raised}")
 
 
 # --------------------------------------------------------------------------- the selection rule

@@ -790,7 +790,7 @@ LINEAR = (
             ErrorInput("out-features-float", "construct", TypeError,
                        r"out_features must be an int, got float", kwargs={"out_features": 2.5}),
             ErrorInput("init-unknown", "construct", ValueError,
-                       r"name must be one of .*'xavier_uniform'.*got 'glorot'",
+                       r"weight_init must be one of .*'xavier_uniform'.*got 'glorot'",
                        kwargs={"weight_init": "glorot"}),
             ErrorInput("bias-init-unknown", "construct", ValueError,
                        r"bias_init must be one of 'zeros', 'torch_default', got 'ones'",

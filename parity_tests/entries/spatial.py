@@ -368,7 +368,7 @@ CONV_ERRORS = parametrized_layer_errors(IMAGES) + window_errors() + impl_errors(
     _refused("in-channels-zero", r"in_channels must be >= 1, got 0", in_channels=0),
     _refused("out-channels-float", r"out_channels must be an int, got float", TypeError,
                 out_channels=4.0),
-    _refused("init-unknown", r"name must be one of .*'xavier_uniform'.*got 'glorot'",
+    _refused("init-unknown", r"weight_init must be one of .*'xavier_uniform'.*got 'glorot'",
                 weight_init="glorot"),
     _refused("groups-not-dividing-in-channels",
              r"in_channels=3 must be divisible by groups=2", groups=2),

@@ -232,6 +232,15 @@ def test_bad_input_passes_only_for_the_documented_error_at_its_stage():
     assert "raised at construct instead of forward" in _bad_input(early).failures()[0].problem
 
 
+def test_an_error_that_does_not_name_its_layer_fails_bad_input(monkeypatch):
+    real = linear.check_axis_size
+    monkeypatch.setattr(linear, "check_axis_size",
+                        lambda where, *args: real("Layer.forward", *args))
+    problem = _bad_input(BY_NAME["linear"].error("wrong-feature-size")).failures()[0].problem
+    assert "does not open with the layer's name (Linear" in problem
+    assert "Layer.forward: x has" in problem
+
+
 def test_a_layer_that_accepts_bad_input_fails_bad_input(monkeypatch):
     monkeypatch.setattr(linear, "check_axis_size", lambda *args: None)
     result = _bad_input(BY_NAME["linear"].error("wrong-feature-size"))
