@@ -299,9 +299,10 @@ def test_conv2d_bias_starts_at_zero_unless_torch_default_is_asked_for():
     """The torch reference copies the layer's parameters, so no parity check sees the
     initial bias: this test does (bias_init="zeros" by default, like Linear's)."""
     assert not Conv2D(3, 4, 3, rng=0).params["bias"].any()
-    drawn = Conv2D(3, 4, 3, rng=0, bias_init="torch_default").params["bias"]
-    bound = 1 / np.sqrt(3 * 3 * 3)
-    assert drawn.any() and np.all(np.abs(drawn) <= bound)
+    drawn = Conv2D(3, 400, 3, rng=0, bias_init="torch_default").params["bias"]
+    bound = np.float32(1 / np.sqrt(3 * 3 * 3))  # U(-bound, bound), bound = 1/sqrt(fan_in)
+    assert np.all(np.abs(drawn) <= bound)
+    assert drawn.min() < -0.9 * bound and drawn.max() > 0.9 * bound  # the whole range
 
 
 @pytest.mark.parametrize("sample", CONV.samples, ids=lambda sample: sample.name)
