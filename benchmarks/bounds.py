@@ -20,8 +20,13 @@ beside the bound (``context``). torch is timed as the benchmarks time it
 - Conv2D 16→32 (N=32, 28², 3×3): the cheaper of im2col's three GEMMs and Winograd
   F(2×2, 3×3)'s three batches of 16 skinny GEMMs (forward, dW, dX), no transform, no
   im2col copy; GFLOP/s of their own FLOPs.
+- Conv2D 3→64 stride 2 (N=64, 32², 3×3): im2col's three GEMMs (16384 rows, K = 27, 64 out),
+  no im2col copy, no overlap-add (Winograd does not apply to a strided conv).
 - Max pool 2×2 stride 2: three ``np.maximum`` over the four strided quarters (forward)
   and dx written once from dy through a 0/1 mask taken as given (backward).
+- Max pool 3×3 stride 1: the separable max (3 rows, then 3 columns: four ``np.maximum``)
+  or the direct one (eight), whichever is faster, and dx written once from an array of
+  x's shape (the routing of dy to the argmaxes taken as given).
 - Softmax 4096×1000: the passes no NumPy formulation avoids: e^x into a buffer, the row
   sums (GEMV), the scaling, the row dots ⟨s, dy⟩ and dx written once from s and dy. Not
   the row max: the layer skips it (``numpy_impl.softmax.softmax_rows``), so it is no part
@@ -29,6 +34,9 @@ beside the bound (``context``). torch is timed as the benchmarks time it
 - BatchNorm2d train N=32 16² C=64: Σx and Σx² (one GEMV, one einsum), y written once,
   Σdy and Σdy·x̂ (GEMV, einsum) and dx written once; on wide views (k rows as one, as the
   layer does) where that is faster.
+- SE block N=32 16² C=64 (r = 16), against the seed's torch module in NCHW as the goal
+  is: the squeeze Σx, y = x ⊙ s, Σ dy ⊙ x and dx = dy ⊙ s, each one pass; the two tiny
+  products, the sigmoid and the squeeze's gradient term are left out.
 """
 
 from __future__ import annotations
@@ -54,6 +62,7 @@ from benchmarks import report  # noqa: E402
 from benchmarks.common import to_torch, torch_runner  # noqa: E402
 from numpy_impl.normalization import BatchNorm, Sweep  # noqa: E402
 from numpy_impl.softmax import Softmax  # noqa: E402
+from torch_ref.blocks import SEBlock as TorchSEBlock  # noqa: E402
 
 REPEAT = 30
 F32 = np.float32
@@ -171,41 +180,61 @@ def linear(rng: np.random.Generator, repeat: int) -> Bound:
     )
 
 
-def conv(rng: np.random.Generator, repeat: int) -> Bound:
-    n, hw, c_in, c_out = 32, 28, 16, 32
-    direct = 2.0 * n * hw * hw * 9 * c_in * c_out  # one pass (forward, dW or dX)
-    pixels, k = n * hw * hw, 9 * c_in
+def im2col_gemms(rng: np.random.Generator, pixels: int, k: int, c_out: int,
+                 bands: Sequence[int], repeat: int) -> Part:
+    """im2col's three GEMMs on random operands: Y = cols·K, dW = colsᵀ·dY, dcols = dY·Kᵀ
+    (``pixels`` output rows, ``k`` = kh·kw·C_in, ``c_out`` out), each the fastest of the
+    whole array and of the ``bands`` (rows) in cache; no im2col copy, no overlap-add."""
     cols = rng.standard_normal((pixels, k)).astype(F32)
     kernel = rng.standard_normal((k, c_out)).astype(F32)
     g = rng.standard_normal((pixels, c_out)).astype(F32)
     y, dcols = np.empty((pixels, c_out), F32), np.empty((pixels, k), F32)
+    return gemms(f"im2col: Y = cols·K, dW = colsᵀ·dY, dcols = dY·Kᵀ ({pixels} rows, K = {k}, "
+                 f"{c_out} out)", [
+                     ("Y", blocked("np.matmul", lambda i: np.matmul(
+                         cols[i], kernel, out=y[i]), pixels, bands)),
+                     ("dW", blocked("np.matmul (band sums not added)", lambda i: np.matmul(
+                         cols[i].T, g[i]), pixels, bands)),
+                     ("dcols", blocked("np.matmul", lambda i: np.matmul(
+                         g[i], kernel.T, out=dcols[i]), pixels, bands)),
+                 ], repeat, 3 * 2.0 * pixels * k * c_out)
+
+
+def torch_conv(rng: np.random.Generator, repeat: int, n: int, hw: int, c_in: int, c_out: int,
+               stride: int, flops: float) -> tuple[Part, Part]:
+    """torch's channels_last Conv2d (3×3, padding 1): forward+backward (the bound's
+    reference) and, beside it, the forward alone under ``no_grad``."""
+    module = nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1).to(
+        memory_format=torch.channels_last)
+    out = (hw + 2 - 3) // stride + 1
+    x = rng.standard_normal((n, hw, hw, c_in)).astype(F32)
+    dy = rng.standard_normal((n, out, out, c_out)).astype(F32)
+    images = to_torch(x, True, channels_last=True)
+    with torch.no_grad():
+        forward = best(lambda: module(images), repeat)
+    return (torch_part("torch Conv2d channels_last forward+backward", module, x, dy, repeat,
+                       3 * flops, channels_last=True),
+            Part("torch Conv2d channels_last forward alone", forward, "no_grad", flops))
+
+
+def conv(rng: np.random.Generator, repeat: int) -> Bound:
+    n, hw, c_in, c_out = 32, 28, 16, 32
+    direct = 2.0 * n * hw * hw * 9 * c_in * c_out  # one pass (forward, dW or dX)
     tiles = n * (hw // 2) ** 2  # F(2×2, 3×3): one 4×4 tile per 2×2 outputs, 16 points
     v = rng.standard_normal((16, tiles, c_in)).astype(F32)
     u = rng.standard_normal((16, c_in, c_out)).astype(F32)
     z = rng.standard_normal((16, tiles, c_out)).astype(F32)
     m, dv = np.empty((16, tiles, c_out), F32), np.empty((16, tiles, c_in), F32)
     vt, ut = v.transpose(0, 2, 1), u.transpose(0, 2, 1)
-    bands, tile_bands = (392, 784, 1568, 3136, 6272), (196, 392, 784, 1568)
-    module = nn.Conv2d(c_in, c_out, 3, padding=1).to(memory_format=torch.channels_last)
-    x = rng.standard_normal((n, hw, hw, c_in)).astype(F32)
-    dy = rng.standard_normal((n, hw, hw, c_out)).astype(F32)
-    images = to_torch(x, True, channels_last=True)
-    with torch.no_grad():
-        forward = best(lambda: module(images), repeat)
+    tile_bands = (196, 392, 784, 1568)
+    torch_whole, torch_forward = torch_conv(rng, repeat, n, hw, c_in, c_out, 1, direct)
     return Bound(
         target="Conv2D fwd+bwd N=32 28² 16→32",
         least="the cheaper formulation's GEMMs alone (no im2col copy, no Winograd transform)",
         combine="min",
         parts=[
-            gemms("im2col: Y = cols·K, dW = colsᵀ·dY, dcols = dY·Kᵀ (25088 rows, K = 144, "
-                  "32 out)", [
-                      ("Y", blocked("np.matmul", lambda i: np.matmul(
-                          cols[i], kernel, out=y[i]), pixels, bands)),
-                      ("dW", blocked("np.matmul (band sums not added)", lambda i: np.matmul(
-                          cols[i].T, g[i]), pixels, bands)),
-                      ("dcols", blocked("np.matmul", lambda i: np.matmul(
-                          g[i], kernel.T, out=dcols[i]), pixels, bands)),
-                  ], repeat, 3 * direct),
+            im2col_gemms(rng, n * hw * hw, 9 * c_in, c_out, (392, 784, 1568, 3136, 6272),
+                         repeat),
             gemms("Winograd F(2×2,3×3): M = V·U, dU = Vᵀ·dM, dV = dM·Uᵀ, 16 GEMMs each "
                   "(6272 tiles, 16 in, 32 out)", [
                       ("M", blocked("batched np.matmul", lambda i: np.matmul(
@@ -217,9 +246,24 @@ def conv(rng: np.random.Generator, repeat: int) -> Bound:
                           z[:, i], ut, out=dv[:, i]), tiles, tile_bands)),
                   ], repeat, 3 * 2.0 * 16 * tiles * c_in * c_out),
         ],
-        torch=torch_part("torch Conv2d channels_last forward+backward", module, x, dy, repeat,
-                         3 * direct, channels_last=True),
-        context=[Part("torch Conv2d channels_last forward alone", forward, "no_grad", direct)],
+        torch=torch_whole,
+        context=[torch_forward],
+    )
+
+
+def conv_strided(rng: np.random.Generator, repeat: int) -> Bound:
+    n, hw, c_in, c_out, out = 64, 32, 3, 64, 16
+    pixels = n * out * out
+    torch_whole, torch_forward = torch_conv(rng, repeat, n, hw, c_in, c_out, 2,
+                                            2.0 * pixels * 9 * c_in * c_out)
+    return Bound(
+        target="Conv2D fwd+bwd N=64 32² 3→64 s2",
+        least="im2col's three GEMMs alone (no im2col copy, no overlap-add of dcols; "
+              "Winograd does not apply to stride 2)",
+        combine="sum",
+        parts=[im2col_gemms(rng, pixels, 9 * c_in, c_out, (256, 1024, 4096), repeat)],
+        torch=torch_whole,
+        context=[torch_forward],
     )
 
 
@@ -271,6 +315,98 @@ def maxpool(rng: np.random.Generator, repeat: int) -> Bound:
         torch=torch_part("torch MaxPool2d channels_last forward+backward", module, x, dy, repeat,
                          channels_last=True),
         context=[Part("torch MaxPool2d channels_last forward alone", torch_forward, "no_grad")],
+    )
+
+
+def maxpool_overlapping(rng: np.random.Generator, repeat: int) -> Bound:
+    n, hw, c, k = 32, 28, 32, 3
+    out = hw - k + 1
+    x = rng.standard_normal((n, hw, hw, c)).astype(F32)
+    dy = rng.standard_normal((n, out, out, c)).astype(F32)
+    rows, y = np.empty((n, out, hw, c), F32), np.empty_like(dy)
+    routed, dx = rng.standard_normal(x.shape).astype(F32), np.empty_like(x)
+
+    def separable(i: slice) -> None:  # max over 3 rows, then over 3 columns of that
+        np.maximum(x[i, 0:out], x[i, 1:out + 1], out=rows[i])
+        np.maximum(rows[i], x[i, 2:out + 2], out=rows[i])
+        np.maximum(rows[i, :, 0:out], rows[i, :, 1:out + 1], out=y[i])
+        np.maximum(y[i], rows[i, :, 2:out + 2], out=y[i])
+
+    def direct(i: slice) -> None:  # the 9 shifted views, 8 np.maximum into y
+        np.maximum(x[i, 0:out, 0:out], x[i, 0:out, 1:out + 1], out=y[i])
+        for a in range(k):
+            for b in range(k):
+                if (a, b) not in ((0, 0), (0, 1)):
+                    np.maximum(y[i], x[i, a:a + out, b:b + out], out=y[i])
+
+    sizes = (2, 8)  # images per block in cache
+    module = nn.MaxPool2d(k, 1)
+    pooled = to_torch(x, True, channels_last=True)
+    with torch.no_grad():
+        torch_forward = best(lambda: module(pooled), repeat)
+    return Bound(
+        target="Max pool fwd+bwd k3 s1",
+        least="forward: the separable max (two passes of two np.maximum); backward: dx "
+              "written once (the routing of dy to each window's argmax taken as given)",
+        combine="sum",
+        parts=[
+            fastest("forward: the 3×3 max over shifted views", {
+                **blocked("separable, 4 np.maximum(out=)", separable, n, sizes, "images"),
+                **blocked("direct, 8 np.maximum(out=)", direct, n, sizes, "images")},
+                repeat),
+            fastest("backward: dx written once from dy routed to x's shape",
+                    blocked("np.copyto", lambda i: np.copyto(dx[i], routed[i]), n, sizes,
+                            "images"), repeat),
+        ],
+        torch=torch_part("torch MaxPool2d channels_last forward+backward", module, x, dy, repeat,
+                         channels_last=True),
+        context=[Part("torch MaxPool2d channels_last forward alone", torch_forward, "no_grad")],
+    )
+
+
+def se_block(rng: np.random.Generator, repeat: int) -> Bound:
+    n, hw, c, reduction = 32, 16, 64, 16
+    x = rng.standard_normal((n, hw * hw, c)).astype(F32)
+    dy = rng.standard_normal((n, hw * hw, c)).astype(F32)
+    scale = rng.random((n, 1, c), dtype=F32)
+    pooled, out = np.empty((n, c), F32), np.empty_like(x)
+    ones = np.ones(hw * hw, F32)
+    sizes = (2, 8)  # images per block in cache
+
+    def pass_(name: str, *calls: tuple[str, Callable[[slice], object]]) -> Part:
+        return fastest(name, {k: v for how, call in calls
+                              for k, v in blocked(how, call, n, sizes, "images").items()},
+                       repeat)
+
+    nchw = np.ascontiguousarray(x.reshape(n, hw, hw, c).transpose(0, 3, 1, 2))
+    dy_nchw = np.ascontiguousarray(dy.reshape(n, hw, hw, c).transpose(0, 3, 1, 2))
+    return Bound(
+        target="SE block fwd+bwd N=32 16² C=64",
+        least="x read twice (the squeeze, the scaling), dy and x once more (Σ dy·x), y and "
+              "dx each written once; the two C×C/16 products and the sigmoid left out",
+        combine="sum",
+        parts=[
+            pass_("squeeze: Σ over the pixels of x",
+                  ("batched GEMV 1ᵀ·x", lambda i: np.matmul(ones, x[i], out=pooled[i])),
+                  ("np.add.reduce", lambda i: np.add.reduce(x[i], axis=1, out=pooled[i]))),
+            pass_("y = x ⊙ s written once",
+                  ("np.multiply", lambda i: np.multiply(x[i], scale[i], out=out[i]))),
+            pass_("Σ over the pixels of dy ⊙ x (the gradient of s)",
+                  ("einsum", lambda i: np.einsum("npc,npc->nc", dy[i], x[i], out=pooled[i])),
+                  ("np.vecdot over pixels", lambda i: np.vecdot(
+                      dy[i].transpose(0, 2, 1), x[i].transpose(0, 2, 1), out=pooled[i]))),
+            pass_("dx written once from dy (the squeeze's gradient added, not counted)",
+                  ("np.multiply", lambda i: np.multiply(dy[i], scale[i], out=out[i]))),
+        ],
+        torch=torch_part("torch SE block forward+backward (NCHW, the seed's module)",
+                         TorchSEBlock(c, reduction), nchw, dy_nchw, repeat),
+        context=[
+            pass_("the squeeze's gradient added into dx (a second pass NumPy cannot fuse)",
+                  ("np.add", lambda i: np.add(out[i], pooled[i, None], out=out[i]))),
+            Part("x copied into the cache (the layer keeps x for Σ dy ⊙ x, and the caller "
+                 "may change x in place before backward)", best(lambda: x.copy(), repeat),
+                 "ndarray.copy, whole array"),
+        ],
     )
 
 
@@ -369,7 +505,8 @@ def batchnorm(rng: np.random.Generator, repeat: int) -> Bound:
     )
 
 
-BOUNDS = (linear, conv, maxpool, softmax, batchnorm)
+BOUNDS = (linear, conv, conv_strided, maxpool, maxpool_overlapping, softmax, batchnorm,
+          se_block)
 
 
 def measure(repeat: int = REPEAT) -> dict[str, Any]:
