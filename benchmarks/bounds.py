@@ -267,6 +267,18 @@ def conv_strided(rng: np.random.Generator, repeat: int) -> Bound:
     )
 
 
+def torch_pool(module: nn.Module, x: np.ndarray, dy: np.ndarray, repeat: int
+               ) -> tuple[Part, Part]:
+    """torch's channels_last MaxPool2d: forward+backward (the bound's reference) and,
+    beside it, the forward alone under ``no_grad``."""
+    pooled = to_torch(x, True, channels_last=True)
+    with torch.no_grad():
+        forward = best(lambda: module(pooled), repeat)
+    return (torch_part("torch MaxPool2d channels_last forward+backward", module, x, dy, repeat,
+                       channels_last=True),
+            Part("torch MaxPool2d channels_last forward alone", forward, "no_grad"))
+
+
 def maxpool(rng: np.random.Generator, repeat: int) -> Bound:
     n, hw, c = 32, 28, 32
     x = rng.standard_normal((n, hw, hw, c)).astype(F32)
@@ -292,10 +304,7 @@ def maxpool(rng: np.random.Generator, repeat: int) -> Bound:
             np.multiply(m[i], dy[i], out=d[i])
 
     sizes = (2, 8)  # images per block in cache
-    module = nn.MaxPool2d(2, 2)
-    pooled = to_torch(x, True, channels_last=True)
-    with torch.no_grad():
-        torch_forward = best(lambda: module(pooled), repeat)
+    torch_whole, torch_forward = torch_pool(nn.MaxPool2d(2, 2), x, dy, repeat)
     return Bound(
         target="Max pool fwd+bwd k2 s2",
         least="forward: every cell read once, only the output written; backward: dx written "
@@ -312,9 +321,8 @@ def maxpool(rng: np.random.Generator, repeat: int) -> Bound:
                           "images")},
                 repeat),
         ],
-        torch=torch_part("torch MaxPool2d channels_last forward+backward", module, x, dy, repeat,
-                         channels_last=True),
-        context=[Part("torch MaxPool2d channels_last forward alone", torch_forward, "no_grad")],
+        torch=torch_whole,
+        context=[torch_forward],
     )
 
 
@@ -340,10 +348,7 @@ def maxpool_overlapping(rng: np.random.Generator, repeat: int) -> Bound:
                     np.maximum(y[i], x[i, a:a + out, b:b + out], out=y[i])
 
     sizes = (2, 8)  # images per block in cache
-    module = nn.MaxPool2d(k, 1)
-    pooled = to_torch(x, True, channels_last=True)
-    with torch.no_grad():
-        torch_forward = best(lambda: module(pooled), repeat)
+    torch_whole, torch_forward = torch_pool(nn.MaxPool2d(k, 1), x, dy, repeat)
     return Bound(
         target="Max pool fwd+bwd k3 s1",
         least="forward: the separable max (two passes of two np.maximum); backward: dx "
@@ -358,9 +363,8 @@ def maxpool_overlapping(rng: np.random.Generator, repeat: int) -> Bound:
                     blocked("np.copyto", lambda i: np.copyto(dx[i], routed[i]), n, sizes,
                             "images"), repeat),
         ],
-        torch=torch_part("torch MaxPool2d channels_last forward+backward", module, x, dy, repeat,
-                         channels_last=True),
-        context=[Part("torch MaxPool2d channels_last forward alone", torch_forward, "no_grad")],
+        torch=torch_whole,
+        context=[torch_forward],
     )
 
 
