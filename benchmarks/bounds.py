@@ -149,7 +149,9 @@ def torch_part(name: str, module: nn.Module, x: np.ndarray, dy: np.ndarray, repe
         module = module.to(memory_format=torch.channels_last)
     run = torch_runner(module, to_torch(x, channels_last, channels_last),
                        to_torch(dy, channels_last, channels_last), "fwd+bwd")
-    return Part(name, best(run, repeat), f"nn.{type(module).__name__}, autograd", flops)
+    kind = type(module)
+    home = "nn" if kind.__module__.startswith("torch.nn") else kind.__module__
+    return Part(name, best(run, repeat), f"{home}.{kind.__name__}, autograd", flops)
 
 
 def linear(rng: np.random.Generator, repeat: int) -> Bound:
