@@ -23,7 +23,7 @@ check: $(STAMP)
 
 # The suite lets Python cache bytecode even where PYTHONDONTWRITEBYTECODE is set (as on this
 # machine): without the cache every pytest worker and every child process the tests start
-# compiles and assertion-rewrites the ~200 project modules again (about 3 s of CPU each).
+# compiles and assertion-rewrites the ~200 project modules again (about 2 s of CPU each).
 test: $(STAMP)
 	@status=0; \
 	$(BIN)/ruff check . || status=1; \

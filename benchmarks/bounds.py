@@ -132,6 +132,19 @@ def blocked(how: str, call: Callable[[slice], object], rows: int, sizes: Sequenc
     return found
 
 
+Pass = tuple[str, Callable[[slice], object]]
+
+
+def fastest_pass(name: str, calls: Sequence[Pass], rows: int, sizes: Sequence[int],
+                 repeat: int, unit: str = "rows") -> Part:
+    """One pass, the fastest of ``calls`` (``(how, call(rows_slice))``), each timed on the
+    whole array and on blocks in cache (:func:`blocked`)."""
+    candidates: Candidates = {}
+    for how, call in calls:
+        candidates.update(blocked(how, call, rows, sizes, unit))
+    return fastest(name, candidates, repeat)
+
+
 def gemms(name: str, products: Sequence[tuple[str, Candidates]], repeat: int, flops: float
           ) -> Part:
     """A formulation's GEMMs: each product the fastest of its candidates, summed."""
@@ -313,15 +326,13 @@ def maxpool(rng: np.random.Generator, repeat: int) -> Bound:
               "once from dy (the 0/1 argmax mask taken as given)",
         combine="sum",
         parts=[
-            fastest("forward: 3 np.maximum over the 4 strided quarters",
-                    blocked("np.maximum(out=)", forward, n, sizes, "images"), repeat),
-            fastest("backward: dx = mask ⊙ dy, written once", {
-                **blocked("one np.multiply, dy broadcast over the windows",
-                          lambda i: np.multiply(mask[i], spread[i], out=dx[i]), n, sizes,
-                          "images"),
-                **blocked("4 np.multiply into dx's strided quarters", strided, n, sizes,
-                          "images")},
-                repeat),
+            fastest_pass("forward: 3 np.maximum over the 4 strided quarters",
+                         [("np.maximum(out=)", forward)], n, sizes, repeat, "images"),
+            fastest_pass("backward: dx = mask ⊙ dy, written once", [
+                ("one np.multiply, dy broadcast over the windows",
+                 lambda i: np.multiply(mask[i], spread[i], out=dx[i])),
+                ("4 np.multiply into dx's strided quarters", strided)],
+                n, sizes, repeat, "images"),
         ],
         torch=torch_whole,
         context=[torch_forward],
@@ -357,13 +368,12 @@ def maxpool_overlapping(rng: np.random.Generator, repeat: int) -> Bound:
               "written once (the routing of dy to each window's argmax taken as given)",
         combine="sum",
         parts=[
-            fastest("forward: the 3×3 max over shifted views", {
-                **blocked("separable, 4 np.maximum(out=)", separable, n, sizes, "images"),
-                **blocked("direct, 8 np.maximum(out=)", direct, n, sizes, "images")},
-                repeat),
-            fastest("backward: dx written once from dy routed to x's shape",
-                    blocked("np.copyto", lambda i: np.copyto(dx[i], routed[i]), n, sizes,
-                            "images"), repeat),
+            fastest_pass("forward: the 3×3 max over shifted views", [
+                ("separable, 4 np.maximum(out=)", separable),
+                ("direct, 8 np.maximum(out=)", direct)], n, sizes, repeat, "images"),
+            fastest_pass("backward: dx written once from dy routed to x's shape",
+                         [("np.copyto", lambda i: np.copyto(dx[i], routed[i]))], n, sizes,
+                         repeat, "images"),
         ],
         torch=torch_whole,
         context=[torch_forward],
@@ -379,10 +389,8 @@ def se_block(rng: np.random.Generator, repeat: int) -> Bound:
     ones = np.ones(hw * hw, F32)
     sizes = (2, 8)  # images per block in cache
 
-    def pass_(name: str, *calls: tuple[str, Callable[[slice], object]]) -> Part:
-        return fastest(name, {k: v for how, call in calls
-                              for k, v in blocked(how, call, n, sizes, "images").items()},
-                       repeat)
+    def pass_(name: str, *calls: Pass) -> Part:
+        return fastest_pass(name, calls, n, sizes, repeat, "images")
 
     nchw = np.ascontiguousarray(x.reshape(n, hw, hw, c).transpose(0, 3, 1, 2))
     dy_nchw = np.ascontiguousarray(dy.reshape(n, hw, hw, c).transpose(0, 3, 1, 2))
@@ -429,9 +437,8 @@ def softmax(rng: np.random.Generator, repeat: int) -> Bound:
     layer_block = max(1, Softmax.BLOCK_ELEMENTS // classes)  # the layer's rows per block
     sizes = sorted({16, layer_block, 256})
 
-    def pass_(name: str, *calls: tuple[str, Callable[[slice], object]]) -> Part:
-        return fastest(name, {k: v for how, call in calls
-                              for k, v in blocked(how, call, rows, sizes).items()}, repeat)
+    def pass_(name: str, *calls: Pass) -> Part:
+        return fastest_pass(name, calls, rows, sizes, repeat)
 
     return Bound(
         target="Softmax fwd+bwd 4096×1000",
