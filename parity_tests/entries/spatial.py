@@ -51,6 +51,7 @@ from parity_tests.entry import (
 from parity_tests.samples import (
     InputMaker,
     Sample,
+    binary_windows,
     constant,
     integers,
     near_max,
@@ -447,6 +448,13 @@ TIE_SAMPLES = (
     Sample("ties-int-b2h6w7c2-k2-s2x1", (2, 6, 7, 2), pool(2, (2, 1)), make_input=integers(0, 3),
            gradcheck=False, note="ties in 2x2 windows disjoint along the rows, overlapping "
            "along the columns"),
+    Sample("ties-patterns-b2h8w8c2-k2", (2, 8, 8, 2), pool(2), make_input=binary_windows((2, 2)),
+           gradcheck=False, note="each plane's 16 windows hold the 16 patterns of 0s and 1s: "
+           "every tie between the two columns of a window (the rows-first 2x2 path)"),
+    Sample("ties-patterns-b2h9w9c2-k2-s1x2", (2, 9, 9, 2), pool(2, (1, 2)),
+           make_input=binary_windows((2, 2)), gradcheck=False,
+           note="the rows-first 2x2 path with overlapping rows and an odd width (its last "
+           "column in no window, gradient 0)"),
     Sample("ties-relu-b2h6w6c3-k3s2-p1", (2, 6, 6, 3), pool(3, 2, 1), make_input=relu_like(),
            gradcheck=False, note="ReLU-like zeros next to padding"),
     Sample("ties-constant-b2h5w5c2-k3s1-p1", (2, 5, 5, 2), pool(3, 1, 1),
