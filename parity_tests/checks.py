@@ -64,8 +64,8 @@ from parity_tests.tolerances import (
 )
 
 PASS, FAIL, ERROR, SKIP = "pass", "fail", "error", "skip"
-#: The pytest test that runs every job, for repro lines (``{id}`` is the job id).
-PYTEST_NODE = "parity_tests/tests/test_checks.py::test_check[{id}]"
+#: The pytest test that runs every job of one case, for repro lines (``{id}`` is the case id).
+PYTEST_NODE = "parity_tests/tests/test_checks.py::test_case[{id}]"
 #: The seed that draws the second input of the cache-freshness check (any fixed value).
 OTHER_INPUT_SEED = 12345
 
@@ -145,7 +145,8 @@ class CheckResult:
             option = entry.origin.replace("--plugin ", "--parity-plugin=").replace(
                 "--target ", "--parity-target=").replace("--as ", "--parity-as=")
             return f"PARITY_SEED={self.seed} pytest {option} --parity-job {shlex.quote(self.id)}"
-        return f"PARITY_SEED={self.seed} pytest {shlex.quote(PYTEST_NODE.format(id=self.id))}"
+        node = PYTEST_NODE.format(id=self.case.id)
+        return f"PARITY_SEED={self.seed} pytest {shlex.quote(node)}"
 
     def context(self) -> list[str]:
         case = self.case
@@ -194,6 +195,20 @@ class CheckResult:
             pytest.skip(self.skipped)
         if not self.ok:
             raise AssertionError(self.message())
+
+
+def assert_all_ok(results: list[CheckResult]) -> None:
+    """Raise ``AssertionError`` with the message of every check that failed or raised;
+    skip (pytest) when every check was skipped."""
+    __tracebackhide__ = True
+    if results and all(r.status == SKIP for r in results):
+        import pytest
+
+        pytest.skip("; ".join(sorted({r.skipped for r in results})))
+    bad = [r for r in results if r.status in (FAIL, ERROR)]
+    if bad:
+        raise AssertionError(f"{len(bad)} of {len(results)} checks did not pass\n\n"
+                             + "\n\n".join(r.message() for r in bad))
 
 
 def _tail(text: str, lines: int) -> list[str]:
@@ -703,6 +718,15 @@ def plan(
             jobs += [Job(check, case) for case in error_cases(layers, entries)
                      if wanted is None or case.error.name in wanted]
     return jobs
+
+
+def plan_by_case(**filters: Any) -> dict[str, list[Job]]:
+    """:func:`plan`'s jobs grouped by case id, cases in plan order: the unit of the test
+    suite (one pytest test per case)."""
+    grouped: dict[str, list[Job]] = {}
+    for job in plan(**filters):
+        grouped.setdefault(job.case.id, []).append(job)
+    return grouped
 
 
 def iter_results(jobs: Iterable[Job], seed: int) -> Iterator[CheckResult]:

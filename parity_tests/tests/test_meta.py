@@ -62,8 +62,8 @@ def test_failure_message_names_everything_needed_to_act(monkeypatch):
         "seed       0",
         "repro      parity check --layer softmax --config b256c10 --dtype float32 "
         "--impl vectorized --check input-grad --seed 0",
-        "PARITY_SEED=0 pytest 'parity_tests/tests/test_checks.py::test_check"
-        "[input-grad-softmax-vectorized-float32-b256c10]'",
+        "PARITY_SEED=0 pytest 'parity_tests/tests/test_checks.py::test_case"
+        "[softmax-vectorized-float32-b256c10]'",
     ]:
         assert expected in message, f"missing {expected!r} in:\n{message}"
     assert re.search(r"mismatched \d+ / 2560 elements", message)
@@ -72,11 +72,13 @@ def test_failure_message_names_everything_needed_to_act(monkeypatch):
     assert re.search(r"headroom \d+", message)
 
 
-def test_the_pytest_repro_selects_exactly_the_failing_job():
+def test_the_pytest_repro_selects_exactly_the_failing_jobs_case():
     result = run("forward", "relu", "b1d1")
-    node = checks.PYTEST_NODE.format(id=result.id)
-    ids = [job.id for job in checks.plan()]
-    assert ids.count(result.id) == 1 and node.endswith(f"[{result.id}]")
+    node = checks.PYTEST_NODE.format(id=result.case.id)
+    assert f"pytest '{node}'" in result.message()
+    by_case = checks.plan_by_case()
+    assert node.endswith(f"[{result.case.id}]")
+    assert result.id in [job.id for job in by_case[result.case.id]]
 
 
 # --------------------------------------------------------------------------- injected bugs
