@@ -175,6 +175,7 @@ def test_memory_only_cases_are_deselected_outside_the_memory_pass(tmp_path):
         (report.CONV_28, False), (report.CONV_64_MEMORY, True)]  # the fwd group: no entry
 
 
+@pytest.mark.slow
 def test_the_memory_plan_follows_the_k_selection(tmp_path):
     args = cli.parser().parse_args(["-k", "conv and float32 and not peer"])
     plan_path = tmp_path / "plan.json"
@@ -189,6 +190,7 @@ def test_the_memory_plan_follows_the_k_selection(tmp_path):
     assert {e["size"] for e in only} == {report.CONV_64_MEMORY}
 
 
+@pytest.mark.slow
 @needs_proc
 def test_memory_pass_measures_in_fresh_processes_and_crosschecks():
     case = small_conv()

@@ -188,6 +188,7 @@ def test_targets_met_and_not_met():
     assert mem.value == pytest.approx(1284 / 256) and mem.status == "NOT met"
 
 
+@pytest.mark.slow
 def test_markdown_and_chart_from_json(tmp_path):
     source = write(tmp_path / "in.json", synthetic())
     out = tmp_path / "out"
@@ -331,6 +332,7 @@ def test_missing_or_broken_bounds_say_not_measured(tmp_path, section):
         assert rows["Conv2D fwd+bwd N=32 28² 16→32"][4] == "no bound measured"
 
 
+@pytest.mark.slow
 def test_every_bound_measures_once_and_names_a_time_target(tmp_path):
     """The smoke of the bounds pass (as every benchmark runs once): the pass's own command,
     one call per measurement, in a process of its own (its full-size arrays would leave

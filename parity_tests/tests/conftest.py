@@ -35,3 +35,10 @@ def pytest_report_header(config: object) -> str:
     return (f"parity: PARITY_SEED={SEED}, numpy {np.__version__}, torch {torch.__version__}, "
             f"torch threads {torch.get_num_threads()}, "
             f"hypothesis profile {os.environ.get('HYPOTHESIS_PROFILE', 'ci')}")
+
+
+def pytest_collection_modifyitems(items: list) -> None:
+    """Tests marked ``slow`` (child processes, training runs: 1-9 s each) run first, in their
+    collected order: with pytest-xdist's work stealing (``make test``) a worker's last tests
+    are then short ones, so the two workers finish together."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

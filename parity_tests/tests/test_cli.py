@@ -30,6 +30,7 @@ def read_json(tmp_path: Path) -> dict:
 
 
 # --------------------------------------------------------------------------- reports
+@pytest.mark.slow
 def test_check_writes_reports_and_exits_zero(tmp_path, capsys):
     assert check(tmp_path, "--layer", "softmax", "--layer", "linear", "--dtype", "float64") == 0
     out = capsys.readouterr().out
@@ -137,6 +138,7 @@ def test_repeated_filters_count_once(tmp_path):
     assert len(ids) == len(set(ids)) == len(plan(["forward"], ["relu"]))
 
 
+@pytest.mark.slow
 def test_list_is_safe_in_a_pipe_and_help_imports_nothing_heavy():
     command = [sys.executable, "-m", "parity_tests.cli", "check", "--list"]
     listing = subprocess.run(f"{' '.join(command)} | head -1", shell=True, text=True,

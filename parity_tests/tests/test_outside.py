@@ -329,6 +329,7 @@ def expected_bug_statuses(bug: Bug, jobs: Iterable[str], target: str | None = No
 
 
 # --------------------------------------------------------------------------- known bugs
+@pytest.mark.slow
 @pytest.mark.parametrize("bug", BUGS, ids=[bug.key for bug in BUGS])
 def test_each_known_bug_fails_exactly_its_checks(bug: Bug) -> None:
     results = bug_results(bug)
@@ -469,6 +470,7 @@ def _parity_command(repro: str) -> list[str]:
     return head + argv[1:]
 
 
+@pytest.mark.slow
 def test_the_repro_line_and_the_pytest_plugin_give_the_same_verdict(tmp_path: Path) -> None:
     bug = BUG_BY_KEY["max-pool-zero-padding"]
     job = job_id("forward", bug.target, "float64", bug.example)

@@ -54,6 +54,7 @@ def test_target_options_are_checked_before_anything_runs(capsys):
         assert message in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_a_plugin_file_and_its_repro_line(tmp_path):
     plugin = tmp_path / "my_plugin.py"
     plugin.write_text(
@@ -86,6 +87,7 @@ def test_installed_packages_register_through_entry_points(monkeypatch):
     assert [e.name for e in entries] == ["demo.Sigmoid"] and entries[0].outside
 
 
+@pytest.mark.slow
 def test_the_pytest_plugin_selects_one_job_by_its_exact_id(tmp_path):
     plugin = tmp_path / "plugin.py"
     plugin.write_text(

@@ -91,6 +91,7 @@ def test_sequential_forward_backward_match_torch_float64():
         assert np.abs(expected).max() > 1e-6, f"{name}: reference gradient too small to test"
 
 
+@pytest.mark.slow
 def test_flatten_without_nhwc_permute_would_misalign():
     """The twin's ToNHWC before nn.Flatten is necessary: without it the Linear after the
     flatten sees the features in (c, h, w) order and the outputs differ."""
@@ -141,6 +142,7 @@ def test_sequential_train_eval_reach_nested_layers_and_predict_leaves_grads():
 
 
 # --------------------------------------------------------------------------- optimizer steps
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", [F64, F32], ids=["float64", "float32"])
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
 def test_optimizer_steps_match_torch(name: str, dtype: np.dtype):
@@ -320,6 +322,7 @@ def test_fit_lr_schedule_sets_the_rate_per_epoch():
 
 
 # --------------------------------------------------------------------------- trajectory tests
+@pytest.mark.slow
 @pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
 def test_mlp_trajectory_float64(optimizer: str):
     """50 steps of the MLP on digits: loss equal to 1e-10 relative at every step, and the
@@ -362,6 +365,7 @@ def test_trajectory_float32_drift_is_bounded(kind: str, optimizer: str):
     assert run.max_param_error <= FLOAT32_PARAM_RTOL, run.param_error
 
 
+@pytest.mark.slow
 def test_mlp_reaches_95_percent_on_held_out_digits():
     model, history = train_mlp_on_digits()
     _, x_test, _, y_test = digits("float32")
@@ -371,6 +375,7 @@ def test_mlp_reaches_95_percent_on_held_out_digits():
     assert history.accuracy[-1] is not None and history.accuracy[-1] >= 0.97
 
 
+@pytest.mark.slow
 def test_cnn_reaches_97_percent_on_held_out_digits():
     model, history = train_cnn_on_digits()
     _, x_test, _, y_test = digits("float32")
