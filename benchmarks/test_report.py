@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from benchmarks import cli, report
+from benchmarks import cli, common, report
 from benchmarks.cli import main, pytest_command
 from benchmarks.cli import parser as cli_parser
 from benchmarks.threads import THREAD_VARS, THREADS_ENV, parse_threads, pin_environment
@@ -227,6 +228,13 @@ def test_report_and_chart_carry_commit_and_date():
     bare = {"benchmarks": data["benchmarks"]}  # a JSON from elsewhere: no commit, no date
     assert report.run_stamp(bare) == ("unknown", "unknown")
     assert "Commit **unknown**, unknown" in report.render_markdown(bare)
+
+
+def test_the_cpu_model_names_the_vector_extension():
+    # Two hosts named "AMD EPYC" (AVX-512 one day, AVX2 the next) gave different verdicts.
+    model = common.cpu_model()
+    assert re.fullmatch(r".+ \((family \d+, model \d+, )?"
+                        r"(AVX-512|AVX2|SVE|NEON|SSE4\.2|SIMD unknown)\)", model), model
 
 
 def test_git_commit_is_unknown_outside_a_checkout(tmp_path):
