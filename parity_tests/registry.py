@@ -118,7 +118,8 @@ def sample_name_problems(sample: Sample) -> list[str]:
 
 
 def validate(entries: Iterable[Entry]) -> None:
-    """Refuse duplicate entry/sample/error names and sample names that contradict shapes."""
+    """Refuse duplicate entry/sample/error names, sample names that contradict shapes and
+    sample impls the layer does not have."""
     entries = tuple(entries)
     names = [entry.name for entry in entries]
     duplicates = sorted({n for n in names if names.count(n) > 1})
@@ -131,6 +132,10 @@ def validate(entries: Iterable[Entry]) -> None:
             if repeated:
                 raise ValueError(f"registry: {entry.name} has duplicate {kind} names {repeated}")
         for sample in entry.samples:
+            unknown = sorted(set(sample.impls) - set(entry.impls))
+            if unknown and entry.impls != (None,):
+                raise ValueError(f"registry: {entry.name} sample {sample.name!r}: impls "
+                                 f"{unknown} are not paths of the layer {list(entry.impls)}")
             problems = sample_name_problems(sample)
             if problems:
                 raise ValueError(f"registry: {entry.name} sample {sample.name!r}: the name "
@@ -208,6 +213,8 @@ def cases(
                 for impl in entry.impls:
                     if wanted_impls is not None and impl not in wanted_impls:
                         continue
+                    if sample.impls and impl is not None and impl not in sample.impls:
+                        continue  # (a single-path layer, an outside target's, runs it all)
                     yield Case(entry, sample, np.dtype(dtype), impl)
 
 

@@ -34,7 +34,11 @@ class Sample:
     statistics are compared after several updates. ``setup(layer, rng)`` runs right after
     construction (before the torch reference copies the layer's state). ``make_upstream``
     draws the upstream gradient dy from the output's shape (default N(0, 1)): non-finite
-    dy reaches the backward's non-finite branches.
+    dy reaches the backward's non-finite branches. ``impls`` limits the sample to those
+    impl paths of a layer that has several (empty: every path; a single-path layer, such
+    as an outside target, runs every sample): a sample that only exists to cross a size
+    threshold of the vectorized path (its row blocks or bands) runs there alone, since the
+    loop path has no size-dependent code and spent seconds on such shapes.
     """
 
     name: str
@@ -48,6 +52,7 @@ class Sample:
     guard: bool = True
     training: bool = True
     steps: int = 1
+    impls: tuple[str, ...] = ()
     note: str = ""
 
 

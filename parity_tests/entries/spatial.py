@@ -102,6 +102,11 @@ def conv(c_in: int, c_out: int, kernel: Any, **kwargs: Any) -> dict[str, Any]:
     return {"in_channels": c_in, "out_channels": c_out, "kernel_size": kernel, **kwargs}
 
 
+#: For samples that exist to cross a size threshold of the vectorized conv (Winograd bands
+#: and groups, im2col bands and rows): the loop path has no size-dependent code, and these
+#: shapes cost it ~12 s of CPU per suite run; every other sample runs both paths.
+VECTORIZED_ONLY = ("vectorized",)
+
 CONV_SAMPLES = (
     Sample("b2h5w6c3o4-k2x3", (2, 5, 6, 3), conv(3, 4, (2, 3)),
            note="rectangular kernel"),
@@ -249,14 +254,17 @@ CONV_KERNEL_SAMPLES = (
            note="im2col with zero padding wider than half the input (p < W < 2p): the "
            "right padding columns of each band's buffer are zeroed, not left from before"),
     Sample("b4h32w32c16o32-k3-p1-winograd-bands", (4, 32, 32, 16), conv(16, 32, 3, padding=1),
+           impls=VECTORIZED_ONLY,
            note="1024 tiles of 16·48 V and M elements: two Winograd bands (WINOGRAD_BAND = "
            "384K), the dx row pair carried from one band into the next"),
     Sample("b2h1w1024c16o32-k3-p1-winograd-groups", (2, 1, 1024, 16),
            conv(16, 32, 3, padding=1),
+           impls=VECTORIZED_ONLY,
            note="512 tiles per tile row, a whole band: each image is its own group (its own "
            "padded copy)"),
     Sample("b3h1w512c16o32-k3-p1-winograd-groups-of-2", (3, 1, 512, 16),
            conv(16, 32, 3, padding=1),
+           impls=VECTORIZED_ONLY,
            note="256 tiles per tile row, 512 per band: images in groups of two (2 + 1), "
            "each group with its own padded copy"),
     Sample("nonfinite-dy-b3h1w1024c16o32-k3-p1-winograd-groups", (3, 1, 1024, 16),
@@ -264,39 +272,48 @@ CONV_KERNEL_SAMPLES = (
            make_upstream=with_values({(0, 0, 5, 0): np.inf, (1, 0, 700, 0): -np.inf,
                                       (2, 0, 300, 0): np.nan}),
            gradcheck=False,
+           impls=VECTORIZED_ONLY,
            note="inf, −inf and NaN in dy (one per image, output channel 0) with three "
            "one-image groups: the im2col fallback unpacks x from the three padded copies "
            "(each group's images in their place)"),
     Sample("b1h1w1024c16o32-k3-p2-winograd-padding-bands", (1, 1, 1024, 16),
            conv(16, 32, 3, padding=2),
+           impls=VECTORIZED_ONLY,
            note="one tile row per band and padding 2 above one input row: the first band "
            "and the last row pair lie wholly in the padding (nothing to crop into dx)"),
     Sample("b2h5w1c3o4-k3-p1", (2, 5, 1, 3), conv(3, 4, 3, padding=1),
            note="Winograd on a 1-wide image: the odd padded columns hold no input column"),
     Sample("b3h28w28c16o8-k3-p1-g2-im2col-bands", (3, 28, 28, 16),
            conv(16, 8, 3, padding=1, groups=2),
+           impls=VECTORIZED_ONLY,
            note="im2col, 116K column elements per image: bands of whole images "
            "(IM2COL_CHUNK = 128K), three of them"),
     Sample("b2h28w28c16o4-k5-p2-im2col-rows", (2, 28, 28, 16), conv(16, 4, 5, padding=2),
+           impls=VECTORIZED_ONLY,
            note="im2col, 315K column elements per image: bands of 11 output rows, 4 input "
            "rows shared by consecutive bands"),
     Sample("b1h60w60c32o4-k3-s2-p1-im2col-rows", (1, 60, 60, 32),
            conv(32, 4, 3, stride=2, padding=1),
+           impls=VECTORIZED_ONLY,
            note="im2col with stride 2 in bands of 15 output rows: one shared input row"),
     Sample("b1h40w40c32o4-k3-s2x1-p1-im2col-rows", (1, 40, 40, 32),
            conv(32, 4, 3, stride=(2, 1), padding=1),
+           impls=VECTORIZED_ONLY,
            note="im2col bands of 11 output rows with a row stride above the column stride: "
            "the second band starts at padded row 11·sh"),
     Sample("b1h1w1024c32o4-k3-s2-p3-im2col-padding-rows", (1, 1, 1024, 32),
            conv(32, 4, 3, stride=2, padding=3),
+           impls=VECTORIZED_ONLY,
            note="im2col in bands of one output row (148K column elements a row), padding 3: "
            "the first and last bands read padding only"),
     Sample("b2h5w1024c32o4-k3-s2-im2col-rows", (2, 5, 1024, 32), conv(32, 4, 3, stride=2),
+           impls=VECTORIZED_ONLY,
            note="im2col bands of one output row, no padding: the input row two bands share "
            "is an input row (its gradient carried into the next band), and the carry starts "
            "again at 0 for the second image"),
     Sample("b1h3w1024c32o4-k3-s2-p3-im2col-padding-rows", (1, 3, 1024, 32),
            conv(32, 4, 3, stride=2, padding=3),
+           impls=VECTORIZED_ONLY,
            note="as the H = 1 sample, with three input rows: the last band reads bottom "
            "padding only, right after a band whose first row is an input row (its buffer "
            "rows must be zeroed again)"),

@@ -18,7 +18,14 @@ from numpy_impl import activations, conv, linear, losses, normalization, softmax
 from parity_tests import checks
 from parity_tests.compare import compare
 from parity_tests.entry import ErrorInput
-from parity_tests.registry import BY_NAME, Case, ErrorCase, sample_name_problems, validate
+from parity_tests.registry import (
+    BY_NAME,
+    Case,
+    ErrorCase,
+    cases,
+    sample_name_problems,
+    validate,
+)
 from parity_tests.samples import Sample
 from parity_tests.seeding import seeds_from_env
 from parity_tests.tolerances import PARITY, Tolerance
@@ -268,6 +275,18 @@ def test_validate_refuses_duplicate_names():
         validate([replace(entry, samples=entry.samples + entry.samples[:1])])
     with pytest.raises(ValueError, match="duplicate error input names"):
         validate([replace(entry, errors=entry.errors + entry.errors[:1])])
+
+
+def test_validate_refuses_a_sample_impl_the_layer_lacks():
+    from dataclasses import replace
+
+    entry = BY_NAME["softmax"]
+    only = replace(entry.samples[0], impls=("vectorised",))
+    with pytest.raises(ValueError, match=r"impls \['vectorised'\] are not paths of the layer"):
+        validate([replace(entry, samples=(only,))])
+    kept = replace(entry.samples[0], impls=("vectorized",))
+    assert [c.impl for c in cases(entries=[replace(entry, samples=(kept,))])] == [
+        "vectorized", "vectorized"]  # float32 and float64, no loop case
 
 
 # --------------------------------------------------------------------------- compare()
