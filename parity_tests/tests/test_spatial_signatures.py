@@ -361,3 +361,22 @@ def test_conv2d_same_padding_at_a_stride_is_the_seeds_symmetric_rule(sample):
     (kh, kw), (dh, dw) = layer.kernel_size, layer.dilation
     ph, pw = dh * (kh - 1) // 2, dw * (kw - 1) // 2
     assert layer.pads == (ph, ph, pw, pw)
+
+
+@pytest.mark.parametrize(("shape", "kwargs", "rows_first"), [
+    ((1, 6, 8, 1), {"kernel_size": 2}, True),  # OH != OW
+    ((1, 9, 9, 1), {"kernel_size": 2, "stride": (1, 2)}, True),
+    ((1, 7, 9, 1), {"kernel_size": 2}, True),  # a last row and column in no window
+    ((1, 6, 6, 1), {"kernel_size": 2, "padding": 1}, False),  # padded cells
+    ((1, 6, 6, 1), {"kernel_size": 3, "stride": 2}, False),
+    ((1, 6, 6, 1), {"kernel_size": 2, "stride": (2, 1)}, False),
+    ((1, 8, 8, 1), {"kernel_size": 2, "dilation": (1, 2)}, False),
+    ((1, 6, 6, 1), {"kernel_size": 2, "return_indices": True}, False),
+])
+def test_max_pool_reduces_rows_first_exactly_for_paired_2x2_windows(shape, kwargs, rows_first):
+    """Which order the vectorized max pooling takes (the cache's last field): the results
+    are the same either way (the registry checks both against torch), so only this test
+    sees a rule that never, or too often, picks max_pairs_rows_first."""
+    layer = MaxPool2d(**kwargs)
+    layer.forward(np.random.default_rng(0).standard_normal(shape))
+    assert layer._cache[-1] is rows_first
