@@ -56,6 +56,11 @@ class Sample:
     note: str = ""
 
 
+#: ``Sample.impls`` of a sample that exists to cross a size threshold of a vectorized path
+#: (its row blocks, bands or groups): the loop paths have no size-dependent code.
+VECTORIZED_ONLY = ("vectorized",)
+
+
 # --------------------------------------------------------------------------- input makers
 def normal(scale: float = 1.0, shift: float = 0.0) -> InputMaker:
     """N(shift, scale²) entries."""

@@ -40,6 +40,7 @@ from parity_tests.entry import (
     zeros,
 )
 from parity_tests.samples import (
+    VECTORIZED_ONLY,
     InputMaker,
     Sample,
     TargetMaker,
@@ -339,7 +340,7 @@ def softmax_samples(log: bool) -> tuple[Sample, ...]:
                note="one row of each kind of SHIFT_ROW_KINDS: overflow, underflow, a sum "
                "above 1/tiny or below 1, and safe rows (one with underflowed entries)"),
         Sample("blocks3-shift-rows-b8200c16", (8200, 16), make_input=shift_rows(every=7),
-               impls=() if log else ("vectorized",),  # the row blocks are vectorized-only
+               impls=() if log else VECTORIZED_ONLY,
                note="131,200 elements (three row blocks, Softmax/LogSoftmax.BLOCK_ELEMENTS, "
                "the last partial) with rows that need the max shift in every block"),
         Sample("huge-b6c3", (6, 3),
@@ -372,7 +373,7 @@ SOFTMAX = (
         layer=Softmax,
         reference=ref_softmax.softmax,
         samples=softmax_samples(log=False) + (
-            Sample("blocks3-b8200c16", (8200, 16), impls=("vectorized",),
+            Sample("blocks3-b8200c16", (8200, 16), impls=VECTORIZED_ONLY,
                    note="131,200 elements: three row blocks of the vectorized forward and "
                    "backward (Softmax.BLOCK_ELEMENTS), the last one partial"),),
         errors=SOFTMAX_ERRORS + impl_errors(),

@@ -49,6 +49,7 @@ from parity_tests.entry import (
     zeros,
 )
 from parity_tests.samples import (
+    VECTORIZED_ONLY,
     InputMaker,
     Sample,
     binary_windows,
@@ -101,11 +102,6 @@ def mostly_neginf(finite: float = 0.15) -> InputMaker:
 def conv(c_in: int, c_out: int, kernel: Any, **kwargs: Any) -> dict[str, Any]:
     return {"in_channels": c_in, "out_channels": c_out, "kernel_size": kernel, **kwargs}
 
-
-#: For samples that exist to cross a size threshold of the vectorized conv (Winograd bands
-#: and groups, im2col bands and rows): the loop path has no size-dependent code, and these
-#: shapes cost it ~12 s of CPU per suite run; every other sample runs both paths.
-VECTORIZED_ONLY = ("vectorized",)
 
 CONV_SAMPLES = (
     Sample("b2h5w6c3o4-k2x3", (2, 5, 6, 3), conv(3, 4, (2, 3)),
