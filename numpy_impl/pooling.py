@@ -31,13 +31,13 @@ float64) before it was written down; the registry's samples keep checking it.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from numpy_impl.base import TwoPathLayer
+from numpy_impl.buffering import ufunc_buffer
 from numpy_impl.thresholds import size_threshold
 from numpy_impl.validation import check_choice
 from numpy_impl.windows import (
@@ -139,19 +139,11 @@ def _along(a: np.ndarray, axis: int, index: slice) -> np.ndarray:
     return a[(slice(None),) * axis + (index,)]
 
 
-@contextlib.contextmanager
-def _short_ufunc_buffer() -> Iterator[None]:
-    """NumPy's ufunc buffer at 1024 elements (default 8192) inside the stages: NumPy copies
-    a strided operand whose contiguous runs are shorter than the buffer into it first, and
-    the stages' views have runs of C (a strided NHWC column view) to OW·C values. Measured
-    at N=32 28² C=32 (fwd+bwd of a stage): 1024 was the fastest or within 2% of it for
-    k2 s2 and k3 s1 p0/p1 on both axes, up to 1.7x faster than the default; the results
-    are the same whatever the buffer."""
-    old = np.setbufsize(1024)
-    try:
-        yield
-    finally:
-        np.setbufsize(old)
+#: NumPy's ufunc buffer inside the stages (:func:`numpy_impl.buffering.ufunc_buffer`;
+#: default 8192): the stages' views have runs of C (a strided NHWC column view) to OW·C
+#: values. Measured at N=32 28² C=32 (fwd+bwd of a stage): 1024 was the fastest or within
+#: 2% of it for k2 s2 and k3 s1 p0/p1 on both axes, up to 1.7x faster than the default.
+STAGE_BUFFER = 1024
 
 
 def max_stage(x: np.ndarray, axis: int, offsets: Offsets, out: np.ndarray) -> np.ndarray:
@@ -592,12 +584,12 @@ class _SlidingPool2d(TwoPathLayer):
         y = np.empty((n, *out_hw, channels), dtype=x.dtype)
         if self.mode == "average":
             # inf − inf: NaN, as in torch
-            with np.errstate(invalid="ignore"), _short_ufunc_buffer():
+            with np.errstate(invalid="ignore"), ufunc_buffer(STAGE_BUFFER):
                 sum_stage(x, 2, cols, row_out)
                 sum_stage(row_out, 1, rows, y)
                 y /= self._divisor(x.shape, out_hw)
             return y, (None, x.shape, out_hw, False), None
-        with _short_ufunc_buffer():
+        with ufunc_buffer(STAGE_BUFFER):
             found = (max_pairs_rows_first(x, rows, y) if self._rows_first(rows, cols, out_hw)
                      else None)
             if found is not None:
@@ -659,7 +651,7 @@ class _SlidingPool2d(TwoPathLayer):
         stage_grad = np.empty((n, h, dy.shape[2], channels) if not rows_first
                               else (n, dy.shape[1], 2 * dy.shape[2], channels), dtype=dy.dtype)
         dx = np.empty(x_shape, dtype=dy.dtype)
-        with _short_ufunc_buffer():
+        with ufunc_buffer(STAGE_BUFFER):
             if labels is None:  # average
                 unsum_stage(dy / self._divisor(x_shape, dy.shape[1:3]), 1, rows, stage_grad)
                 unsum_stage(stage_grad, 2, cols, dx)

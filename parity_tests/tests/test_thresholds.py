@@ -23,7 +23,10 @@ for module in pkgutil.iter_modules(numpy_impl.__path__):
     importlib.import_module(f"numpy_impl.{module.name}")  # every declaration runs
 
 #: Integer constants that are not size thresholds, with the reason.
-NOT_THRESHOLDS: dict[str, str] = {}
+NOT_THRESHOLDS: dict[str, str] = {
+    "buffering.DEFAULT_BUFFER": "NumPy's default ufunc buffer: a speed setting, not a path",
+    "pooling.STAGE_BUFFER": "the stages' ufunc buffer: the same code runs at any value",
+}
 
 
 def sizes(threshold: object) -> list[int]:
