@@ -156,6 +156,15 @@ size_threshold(
     measure=lambda kwargs, shape: _im2col_columns(kwargs, shape, per_image=True),
     blocks=True, doc="one image's im2col columns: above the chunk, bands of output rows "
     "whose overlapping input rows carry their gradient into the next band")
+#: Elements of the whole column matrix below which the forward keeps it for backward
+#: (instead of x) so that backward does not rebuild it: at most 2 MiB of float32 beside the
+#: output. Measured at N=64 32² 3→64 stride 2 (458,752 elements): the rebuild was 0.37 ms
+#: of 4.6 ms fwd+bwd, and keeping the columns also spares the private copy of x.
+IM2COL_KEEP = size_threshold(
+    "Conv2D.IM2COL_KEEP", 1 << 19, entries=("conv2d",),
+    measure=lambda kwargs, shape: _im2col_columns(kwargs, shape, per_image=False),
+    blocks=False, doc="im2col column-matrix elements: at or above it backward rebuilds the "
+    "columns from x band by band, below it the forward keeps them")
 
 
 # --------------------------------------------------------------------------- the layer
@@ -237,20 +246,24 @@ class Conv2D(TwoPathLayer):
         4% slower). With W_aug = [W_g; b_g; 0]:
 
             y_g = X_g W_aug_g              (the bias comes with the ones column)
-            [dW_g; db_g]ᵀ = g_gᵀ X_g        (one GEMM gives both)
+            [dW_g; db_g] = X_gᵀ g_g         (one GEMM gives both)
             dX_gᵀ = W_aug_g g_gᵀ            (Kp, P), overlap-added (col2im) into a
-                                           channel-first band of dxp, then cropped to NHWC
+                                           channel-first band of dxp split by column
+                                           phase, then cropped to NHWC
 
         per group (a batched ``np.matmul``; one plain GEMM when groups = 1).
 
     What a forward keeps for backward (training or eval mode alike): the input's values
-    and nothing derived from them. The loop path keeps the padded input; the vectorized
-    im2col path keeps x itself (or the padded copy a padding_mode other than zeros made),
-    never its column matrix; the Winograd path keeps the zero-padded copy of x in its
-    internal layout that the forward built anyway (x's values and a border of zeros;
-    rebuilding it band by band from x in backward was measured 7% slower overall at N=32
-    28² 16→32). A cached x that is the caller's array becomes a private copy
-    (:meth:`Layer._remember_output`), so the cache is about x's size in every case.
+    (for a small im2col, as its column matrix) and nothing else derived from them. The
+    loop path keeps the padded input; the vectorized im2col path keeps x itself (or the
+    padded copy a padding_mode other than zeros made) or, when the whole column matrix has
+    fewer than IM2COL_KEEP = 2¹⁹ elements, that matrix instead of x (backward then does not
+    rebuild it: 0.37 ms of 4.6 fwd+bwd at N=64 32² 3→64 stride 2; the bound keeps memory
+    bounded); the Winograd path keeps the zero-padded copy of x in its internal layout
+    that the forward built anyway (x's values and a border of zeros; rebuilding it band
+    by band from x in backward was measured 7% slower overall at N=32 28² 16→32). A cached
+    x that is the caller's array becomes a private copy (:meth:`Layer._remember_output`),
+    so the cache is about x's size, or below that fixed bound.
 
     ``weight`` is stored (kh, kw, C_in/G, C_out); the torch reference permutes it to torch's
     (C_out, C_in/G, kh, kw). ``bias`` starts at zero (the seeds) or, with
@@ -396,7 +409,9 @@ class Conv2D(TwoPathLayer):
             y, kept = _winograd_forward(xs, weight, bias, pads)
             if y is not None:
                 return y, ("winograd", kept, xs.shape, pads, x.shape)
-        y = _im2col_forward(_Im2colPlan.of(self, xs.shape, pads), xs, weight, bias)
+        y, cols = _im2col_forward(_Im2colPlan.of(self, xs.shape, pads), xs, weight, bias)
+        if cols is not None:  # the columns instead of x (IM2COL_KEEP)
+            return y, ("im2col-columns", cols, xs.shape, pads, x.shape)
         return y, ("im2col", xs, xs.shape, pads, x.shape)
 
     # ----------------------------------------------------------------- backward
@@ -441,6 +456,9 @@ class Conv2D(TwoPathLayer):
             if kernel == "im2col":
                 plan = _Im2colPlan.of(self, xs_shape, pads)
                 dxs, dw, db = _im2col_backward(plan, kept, weight, dy)
+            elif kernel == "im2col-columns":
+                plan = _Im2colPlan.of(self, xs_shape, pads)
+                dxs, dw, db = _im2col_backward(plan, None, weight, dy, cols=kept)
         self._grads["weight"] = dw
         if self.use_bias:
             assert db is not None
@@ -835,12 +853,24 @@ class _Im2colPlan:
         return r0 * self.stride[0], (r1 - 1) * self.stride[0] + span(self.kernel[0],
                                                                      self.dilation[0])
 
-    def buffers(self, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray | None]:
-        """The column matrix of the largest band (P, G, Kp), its ones column set, and a
-        buffer for the padded input rows of a band (None without padding)."""
-        positions = self.images * self.rows * self.ow
-        cols = np.zeros((positions, self.groups, self.kgp), dtype)
+    @property
+    def keeps_columns(self) -> bool:
+        """Whether the forward keeps the whole column matrix for backward (IM2COL_KEEP)."""
+        return self.x_shape[0] * self.oh * self.ow * self.groups * self.kgp < IM2COL_KEEP
+
+    def positions(self, n0: int, r0: int) -> int:
+        """The first row of band (n0, r0) in the whole column matrix: rows are (n, r, c)."""
+        return (n0 * self.oh + r0) * self.ow
+
+    def buffers(self, dtype: np.dtype, whole: bool = False
+                ) -> tuple[np.ndarray, np.ndarray | None]:
+        """The column matrix (P, G, Kp) of the largest band (of every position with
+        ``whole``), column K ones and any column after it zeros (the bands fill columns
+        0..K − 1), and a buffer for the padded input rows of a band (None without padding)."""
+        positions = (self.x_shape[0] * self.oh if whole else self.images * self.rows) * self.ow
+        cols = np.empty((positions, self.groups, self.kgp), dtype)
         cols[:, :, self.kg] = 1
+        cols[:, :, self.kg + 1:] = 0
         p0, p1 = self.input_rows(0, self.rows)
         size = self.images * (p1 - p0) * self.padded[1] * self.x_shape[3]
         return cols, (np.empty(size, dtype) if any(self.pads) else None)
@@ -912,15 +942,18 @@ def _band(a: np.ndarray, n0: int, n1: int, r0: int, r1: int) -> np.ndarray:
 
 
 def _im2col_forward(plan: _Im2colPlan, x: np.ndarray, weight: np.ndarray,
-                    bias: np.ndarray | None) -> np.ndarray:
-    groups = plan.groups
+                    bias: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """(y, the whole column matrix when the plan keeps it for backward, else None)."""
+    groups, keep = plan.groups, plan.keeps_columns
     wa = plan.augmented_weight(weight, bias)
     y = np.empty((plan.x_shape[0], plan.oh, plan.ow, plan.c_out), x.dtype)
-    cols, xbuf = plan.buffers(x.dtype)
-    out = None if groups == 1 else np.empty((groups, cols.shape[0], wa.shape[2]), x.dtype)
+    cols, xbuf = plan.buffers(x.dtype, whole=keep)
+    band_rows = plan.images * plan.rows * plan.ow
+    out = None if groups == 1 else np.empty((groups, band_rows, wa.shape[2]), x.dtype)
     for n0, n1, r0, r1 in plan.bands():
         m = (n1 - n0) * (r1 - r0) * plan.ow
-        xc = cols[:m]
+        first = plan.positions(n0, r0) if keep else 0
+        xc = cols[first:first + m]
         plan.fill_columns(plan.band_input(x, n0, n1, r0, r1, xbuf), r1 - r0, xc)
         yb = _band(y, n0, n1, r0, r1)
         if groups == 1:
@@ -929,25 +962,36 @@ def _im2col_forward(plan: _Im2colPlan, x: np.ndarray, weight: np.ndarray,
             assert out is not None
             np.matmul(xc.transpose(1, 0, 2), wa, out=out[:, :m])
             yb.reshape(m, groups, -1)[...] = out[:, :m].transpose(1, 0, 2)
-    return y
+    return y, (cols if keep else None)
 
 
-def _im2col_backward(plan: _Im2colPlan, x: np.ndarray, weight: np.ndarray, dy: np.ndarray
+def _im2col_backward(plan: _Im2colPlan, x: np.ndarray | None, weight: np.ndarray,
+                     dy: np.ndarray, cols: np.ndarray | None = None
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(dx of the kernel's input, dW, db) band by band, the columns rebuilt from x."""
-    _, h, w, c = plan.x_shape
+    """(dx of the kernel's input, dW, db) band by band, on the forward's whole column matrix
+    ``cols`` or, without it, on columns rebuilt from x.
+
+    [dW; db] = Xᵀ g: at Kp = 28, 64 out (OpenBLAS, one thread) 0.88 ms for 16384 rows where
+    gᵀ X took 1.24. The overlap-add runs on a band of dxp stored channel first and split by
+    column phase, (C, N_band, rows, sw, ⌈Wp/sw⌉) with padded column v = sw·q + b at [b, q]:
+    every kernel offset then adds contiguous runs of OW values into contiguous runs, where
+    a stride-2 destination was 1.2x slower per element.
+    """
+    _, h, _, c = plan.x_shape
     (kh, kw), (sh, sw), (dh, dw) = plan.kernel, plan.stride, plan.dilation
     groups, kg, kgp = plan.groups, plan.kg, plan.kgp
     top, _, left, _ = plan.pads
     dt = dy.dtype
     dy = np.ascontiguousarray(dy)
     wa = plan.augmented_weight(weight, None)
-    cols, xbuf = plan.buffers(dt)
-    dwa = np.zeros((groups, plan.c_out // groups, kgp), dt)  # [dW; db]ᵀ per group
+    built, xbuf = plan.buffers(dt) if cols is None else (None, None)
+    dwa = np.zeros((groups, kgp, plan.c_out // groups), dt)  # [dW; db] per group
     dwc = np.empty_like(dwa)
-    dcols = np.empty(groups * kgp * cols.shape[0], dt)
+    band_rows = plan.images * plan.rows * plan.ow
+    dcols = np.empty(groups * kgp * band_rows, dt)
     p0, p1 = plan.input_rows(0, plan.rows)
-    dxb = np.zeros((c, plan.images, p1 - p0, plan.padded[1]), dt)  # a band of dxp, C first
+    phases = -(-plan.padded[1] // sw)
+    dxb = np.zeros((c, plan.images, p1 - p0, sw, phases), dt)  # a band of dxp, see above
     dx = np.empty(plan.x_shape, dt)
     carried = 0  # padded rows at the top of dxb carried over from the previous band
     for n0, n1, r0, r1 in plan.bands():
@@ -955,17 +999,20 @@ def _im2col_backward(plan: _Im2colPlan, x: np.ndarray, weight: np.ndarray, dy: n
         m = nb * rows * plan.ow
         carried = 0 if r0 == 0 else carried
         g = _band(dy, n0, n1, r0, r1)
-        xc = cols[:m]
-        plan.fill_columns(plan.band_input(x, n0, n1, r0, r1, xbuf), rows, xc)
+        if cols is None:
+            assert built is not None and x is not None
+            xc = built[:m]
+            plan.fill_columns(plan.band_input(x, n0, n1, r0, r1, xbuf), rows, xc)
+        else:
+            xc = cols[plan.positions(n0, r0):plan.positions(n0, r0) + m]
         dc = dcols[:groups * kgp * m].reshape(groups, kgp, m)
         if groups == 1:
-            # gᵀ X ran at ~21 GFLOP/s where Xᵀ g ran at ~11 (OpenBLAS, Kp = 28)
-            np.matmul(g.T, xc[:, 0], out=dwc[0])
+            np.matmul(xc[:, 0].T, g, out=dwc[0])
             np.matmul(wa[0], g.T, out=dc[0])  # dXᵀ (Kp, P); rows >= kg are not used
         else:
-            gg = g.reshape(m, groups, -1).transpose(1, 2, 0)  # (G, C_out/G, P)
-            np.matmul(gg, xc.transpose(1, 0, 2), out=dwc)
-            np.matmul(wa, gg, out=dc)
+            gg = g.reshape(m, groups, -1).transpose(1, 0, 2)  # (G, P, C_out/G)
+            np.matmul(xc.transpose(1, 2, 0), gg, out=dwc)
+            np.matmul(wa, gg.transpose(0, 2, 1), out=dc)
         dwa += dwc
         # col2im: offset (i, j) of every window lands on padded rows i·dh + sh·r and
         # columns j·dw + sw·c; overlapping windows accumulate.
@@ -973,23 +1020,40 @@ def _im2col_backward(plan: _Im2colPlan, x: np.ndarray, weight: np.ndarray, dy: n
         b0, b1 = plan.input_rows(r0, r1)
         band = dxb[:, :nb, :b1 - b0]
         band[:, :, carried:] = 0
-        bg = band.reshape(groups, c // groups, nb, b1 - b0, plan.padded[1])
+        bg = band.reshape(groups, c // groups, nb, b1 - b0, sw, phases)
         for i in range(kh):
             rs = window_slice(i * dh, rows, sh)
             for j in range(kw):
-                bg[:, :, :, rs, window_slice(j * dw, plan.ow, sw)] += d7[:, i, j]
+                q0 = j * dw // sw
+                bg[:, :, :, rs, j * dw % sw, q0:q0 + plan.ow] += d7[:, i, j]
         # padded rows b0 .. fin − 1 are final (fin: the next band's first row, or the end);
         # rows b1 .. fin − 1 (a stride larger than the kernel, surplus rows) get nothing
         fin = plan.padded[0] if r1 == plan.oh else r1 * sh
         lo, hi = max(b0, top), min(fin, top + h)
         mid = min(hi, b1)
         if mid > lo:
-            dx[n0:n1, lo - top:mid - top] = band[:, :, lo - b0:mid - b0,
-                                                 left:left + w].transpose(1, 2, 3, 0)
+            _crop_phases(dx[n0:n1, lo - top:mid - top], band[:, :, lo - b0:mid - b0], left)
         if hi > max(lo, mid):
             dx[n0:n1, max(lo, mid) - top:hi - top] = 0
         carried = max(0, b1 - fin)
         if carried:
             dxb[:, :nb, :carried] = band[:, :, fin - b0:b1 - b0]
-    dw_ = dwa[:, :, :kg].reshape(groups, -1, kh, kw, c // groups).transpose(2, 3, 4, 0, 1)
-    return dx, dw_.reshape(weight.shape), dwa[:, :, kg].reshape(-1)
+    dw_ = dwa[:, :kg].transpose(1, 0, 2).reshape(weight.shape)
+    return dx, dw_, dwa[:, kg].reshape(-1)
+
+
+def _crop_phases(dst: np.ndarray, src: np.ndarray, left: int) -> None:
+    """dst (N, rows, W, C) <- src (C, N, rows, sw, Q), padded column w + left = sw·q + b at
+    src[..., b, q]: one copy per column phase, with the longer of C and the phase's columns
+    innermost (NumPy's copy into NHWC runs C innermost: 1.8x slower than W innermost for
+    C = 3, 5x faster for C = 64 at 14 columns)."""
+    width, c = dst.shape[2], dst.shape[3]
+    sw = src.shape[3]
+    for b in range(sw):
+        w0 = (b - left) % sw
+        count, q0 = len(range(w0, width, sw)), (w0 + left) // sw  # count may be 0
+        phase = src[:, :, :, b, q0:q0 + count]
+        if c < count:
+            np.positive(phase, out=dst[:, :, w0::sw].transpose(3, 0, 1, 2), order="C")
+        else:
+            dst[:, :, w0::sw] = phase.transpose(1, 2, 3, 0)
