@@ -14,6 +14,7 @@ import numpy as np
 
 from numpy_impl.activations import Identity, ReLU, Sigmoid
 from numpy_impl.base import Layer
+from numpy_impl.buffering import image_channel_dots, per_image_channel
 from numpy_impl.conv import Conv2D
 from numpy_impl.linear import Linear
 from numpy_impl.normalization import BatchNorm2d
@@ -55,8 +56,10 @@ class SEBlock(Layer):
         dx = dy ⊙ s                               scale path
            + GAP'(W₁ · relu'(...) · W₂ · σ'(...) · Σ_{H,W}(dy ⊙ x))    squeeze path
 
-    Σ_{H,W}(dy ⊙ x) is one einsum, and the squeeze path is added into the scale path's
-    array in place (:meth:`GlobalAvgPool2D.backward_add`).
+    Σ_{H,W}(dy ⊙ x) is one einsum (:func:`numpy_impl.buffering.image_channel_dots`), the
+    products with s run on wide views (:func:`numpy_impl.buffering.per_image_channel`), and
+    the squeeze path is added into the scale path's array in place
+    (:meth:`GlobalAvgPool2D.backward_add`).
 
     Children ``squeeze``, ``fc1`` (Linear C → C//r), ``relu``, ``fc2`` (Linear C//r → C),
     ``sigmoid``; parameters ``fc1.weight`` (C, C//r) and ``fc2.weight`` (C//r, C), which are
@@ -96,17 +99,18 @@ class SEBlock(Layer):
         x = self._check_input(x)
         check_rank(where, "x", x, 4, NHWC)
         check_axis_size(where, "x", x, 3, self.channels, "channels")
+        x = np.ascontiguousarray(x)  # the wide views below need it (and cache it)
         z = self.squeeze.forward(x)
         s = self.sigmoid.forward(self.fc2.forward(self.relu.forward(self.fc1.forward(z))))
-        y = x * s[:, None, None, :]
+        y = per_image_channel(np.multiply, x, s, np.empty(x.shape, x.dtype))
         return self._remember_output(y, (x, s))
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
         x, s = self._take_cache(dy)
-        dx = dy * s[:, None, None, :]  # scale path: y = x ⊙ s with s held fixed
-        n, h, w, c = x.shape
-        # dL/ds (N, C) = Σ_{H,W} dy ⊙ x, as an einsum: no (N, H, W, C) product temporary.
-        ds = np.einsum("npc,npc->nc", dy.reshape(n, h * w, c), x.reshape(n, h * w, c))
+        dy = np.ascontiguousarray(dy)
+        # scale path: y = x ⊙ s with s held fixed
+        dx = per_image_channel(np.multiply, dy, s, np.empty(dy.shape, dy.dtype))
+        ds = image_channel_dots(dy, x)  # dL/ds (N, C) = Σ_{H,W} dy ⊙ x
         dz = self.fc1.backward(self.relu.backward(self.fc2.backward(self.sigmoid.backward(ds))))
         # squeeze path (s depends on x through GAP(x)), added into dx in place.
         return self.squeeze.backward_add(dz, dx)

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from numpy_impl.base import TwoPathLayer
-from numpy_impl.buffering import ufunc_buffer
+from numpy_impl.buffering import per_image_channel, ufunc_buffer
 from numpy_impl.thresholds import size_threshold
 from numpy_impl.validation import check_choice
 from numpy_impl.windows import (
@@ -1031,5 +1031,4 @@ class GlobalAvgPool2D(AdaptiveAvgPool2d):
     def backward_add(self, dy: np.ndarray, out: np.ndarray) -> np.ndarray:
         """``out += backward(dy)`` without the (N, H, W, C) temporary; returns ``out``."""
         x_shape, _ = self._take_cache(dy)
-        out += (dy / (x_shape[1] * x_shape[2]))[:, None, None, :]
-        return out
+        return per_image_channel(np.add, out, dy / (x_shape[1] * x_shape[2]), out)

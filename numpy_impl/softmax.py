@@ -12,14 +12,13 @@ every pass after the first over a block reads it from cache, not from memory.
 
 from __future__ import annotations
 
-import contextlib
 import math
 from typing import Any
 
 import numpy as np
 
 from numpy_impl.base import Layer, TwoPathLayer
-from numpy_impl.buffering import DEFAULT_BUFFER, ufunc_buffer
+from numpy_impl.buffering import run_buffer
 from numpy_impl.thresholds import size_threshold
 from numpy_impl.validation import check_axis, check_int
 
@@ -62,28 +61,6 @@ def _elements(kwargs: Any, shape: tuple[int, ...]) -> int:
 VECDOT_CLASSES = size_threshold(
     "row_dots.VECDOT_CLASSES", 64, entries=("softmax",), measure=_classes, blocks=False,
     doc="rows of at least this many classes use np.vecdot, shorter ones einsum")
-
-
-#: Rows at least this long run the row-broadcast passes (``e *= r[:, None]``) with a
-#: ufunc buffer no longer than a row (:func:`row_buffer`).
-ROW_BUFFER_CLASSES = size_threshold(
-    "row_buffer.ROW_BUFFER_CLASSES", 256, entries=("softmax", "log_softmax"),
-    measure=_classes, blocks=False,
-    doc="rows of at least this many classes broadcast per-row values with a buffer of a row")
-
-
-def row_buffer(classes: int) -> contextlib.AbstractContextManager[None]:
-    """The ufunc buffer for passes that broadcast one value per row over (rows, classes)
-    blocks: a row (rounded down to a multiple of 16) from ROW_BUFFER_CLASSES up to NumPy's
-    default buffer, the default otherwise (:mod:`numpy_impl.buffering` says why).
-
-    Measured (float32, 64 K-element blocks in L2, ``np.multiply(x, r[:, None])``): 1000
-    classes 8.7 µs with a 992-element buffer, 14.3 µs with the default; 4096 classes 6.8
-    against 13.9; near 256 classes the two meet (14.7 against 16.5); at 64 classes the row
-    buffer is slower, 42 against 17 µs (short rows want many rows per chunk)."""
-    if ROW_BUFFER_CLASSES <= classes < DEFAULT_BUFFER:
-        return ufunc_buffer(classes)
-    return contextlib.nullcontext()
 
 
 def row_dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -159,7 +136,7 @@ def softmax_rows(rows: np.ndarray, block_elements: int) -> np.ndarray:
     ones = np.ones(classes, dtype=rows.dtype)
     reciprocals = np.empty(count, dtype=rows.dtype)  # 1/S of every row
     step = _blocks(count, classes, block_elements).step
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"), row_buffer(classes):
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"), run_buffer(classes):
         for start in range(0, count, step):
             e, r = out[start:start + step], reciprocals[start:start + step]
             np.exp(rows[start:start + step], out=e)
@@ -189,7 +166,7 @@ def log_softmax_rows(rows: np.ndarray, block_elements: int) -> np.ndarray:
     blocks = _blocks(count, classes, block_elements)
     exps = np.empty((min(count, blocks.step), classes), dtype=rows.dtype)
     sums = np.empty(exps.shape[0], dtype=rows.dtype)
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"), row_buffer(classes):
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"), run_buffer(classes):
         for start in blocks:
             x_b = rows[start:start + blocks.step]
             y_b, e_b, s_b = out[start:start + x_b.shape[0]], exps[:x_b.shape[0]], sums[
@@ -255,7 +232,7 @@ class Softmax(TwoPathLayer):
         rows_dy = dy.reshape(rows_s.shape)
         dx = np.empty(rows_s.shape, dtype=dy.dtype)
         step = _blocks(*rows_s.shape, cls.BLOCK_ELEMENTS).step
-        with row_buffer(rows_s.shape[1]):
+        with run_buffer(rows_s.shape[1]):
             for start in range(0, rows_s.shape[0], step):
                 s_b, dy_b, dx_b = (rows_s[start:start + step], rows_dy[start:start + step],
                                    dx[start:start + step])
@@ -312,7 +289,7 @@ class LogSoftmax(Layer):
         ones = np.ones(classes, dtype=dy.dtype)
         step = _blocks(count, classes, self.BLOCK_ELEMENTS).step
         # NaN rows, inf·0
-        with np.errstate(over="ignore", invalid="ignore"), row_buffer(classes):
+        with np.errstate(over="ignore", invalid="ignore"), run_buffer(classes):
             for start in range(0, count, step):
                 dy_b, dx_b = rows_dy[start:start + step], dx[start:start + step]
                 sums = row_sums(dy_b, ones)

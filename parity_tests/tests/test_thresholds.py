@@ -25,6 +25,8 @@ for module in pkgutil.iter_modules(numpy_impl.__path__):
 #: Integer constants that are not size thresholds, with the reason.
 NOT_THRESHOLDS: dict[str, str] = {
     "buffering.DEFAULT_BUFFER": "NumPy's default ufunc buffer: a speed setting, not a path",
+    "buffering.LONG_RUN": "picks a ufunc buffer size: the same code and results either side",
+    "buffering.WIDE_IMAGE_RUN": "the wide views' longest run: every shape takes the same code",
     "pooling.STAGE_BUFFER": "the stages' ufunc buffer: the same code runs at any value",
 }
 
