@@ -113,6 +113,9 @@ CONV_SAMPLES = (
            note="a row stride larger than the column stride"),
     Sample("b2h7w7c3o2-k3-s2", (2, 7, 7, 3), conv(3, 2, 3, stride=2)),
     Sample("b3h4w4c5o2-k1", (3, 4, 4, 5), conv(5, 2, 1), note="1x1 kernel: a per-pixel Linear"),
+    Sample("b3h2w5c3o4-k3-s2-p1", (3, 2, 5, 3), conv(3, 4, 3, stride=2, padding=1),
+           note="more images than rows on the im2col path: the column matrix the forward "
+           "keeps is N·OH·OW rows"),
     Sample("b2h6w5c1o3-k3-cin1", (2, 6, 5, 1), conv(1, 3, 3), note="one input channel"),
     Sample("b2h3w4c2o3-k5x6-p1-full", (2, 3, 4, 2), conv(2, 3, (5, 6), padding=1),
            note="kernel exactly the padded input: a 1x1 output"),

@@ -23,14 +23,17 @@ import pytest
 import torch
 from torch import nn
 
-from numpy_impl.conv import Conv2D, _im2col_columns, _winograd_geometry
+from numpy_impl.blocks import SEBlock
+from numpy_impl.conv import IM2COL_KEEP, Conv2D, _im2col_columns, _winograd_geometry
 from numpy_impl.pooling import (
     AdaptiveAvgPool2d,
     AdaptiveMaxPool2d,
     AvgPool2d,
+    GlobalAvgPool2D,
     MaxPool2d,
     Pool2D,
 )
+from numpy_impl.softmax import LogSoftmax, Softmax
 from parity_tests.checks import compare_tensors
 from parity_tests.engine import Built, build_case, run_numpy, run_torch
 from parity_tests.entries.spatial import (
@@ -380,3 +383,43 @@ def test_max_pool_reduces_rows_first_exactly_for_paired_2x2_windows(shape, kwarg
     layer = MaxPool2d(**kwargs)
     layer.forward(np.random.default_rng(0).standard_normal(shape))
     assert layer._cache[-1] is rows_first
+
+
+@pytest.mark.parametrize(("shape", "kwargs"), [
+    ((2, 7, 7, 3), {"stride": 2}),
+    ((3, 2, 5, 3), {"stride": 2, "padding": 1}),  # more images than rows
+    ((2, 5, 6, 3), {"padding": 1, "padding_mode": "reflect", "stride": 2}),
+    ((16, 64, 64, 3), {"stride": 2, "padding": 1}),  # 458,752 column elements: kept
+    ((20, 64, 64, 3), {"stride": 2, "padding": 1}),  # 573,440: rebuilt from x
+])
+def test_conv2d_keeps_its_columns_exactly_below_im2col_keep(shape, kwargs):
+    """What the im2col forward caches (the first field): its whole column matrix below
+    IM2COL_KEEP elements, x at or above it. Results agree either way, so only this test
+    sees a rule that keeps an unbounded matrix (or never keeps one)."""
+    layer = Conv2D(shape[3], 4, 3, **kwargs)
+    layer.forward(np.zeros(shape, np.float32))
+    kernel_kwargs = {"in_channels": shape[3], "out_channels": 4, "kernel_size": 3, **kwargs}
+    keeps = _im2col_columns(kernel_kwargs, shape, per_image=False) < IM2COL_KEEP
+    assert layer._cache[0] == ("im2col-columns" if keeps else "im2col")
+    if keeps:
+        assert layer._cache[1].size == _im2col_columns(kernel_kwargs, shape, per_image=False)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: (Softmax(-1), (4, 300)), lambda: (LogSoftmax(-1), (4, 300)),
+    lambda: (MaxPool2d(2), (2, 6, 6, 3)), lambda: (AvgPool2d(3, stride=1), (2, 6, 6, 3)),
+    lambda: (SEBlock(16, 4, rng=0), (2, 8, 8, 16)), lambda: (GlobalAvgPool2D(), (2, 8, 8, 16)),
+], ids=["softmax", "log_softmax", "max_pool", "avg_pool", "se_block", "global_avg_pool"])
+def test_layers_leave_numpys_ufunc_buffer_as_they_found_it(make):
+    """The layers set NumPy's ufunc buffer around some passes (numpy_impl.buffering): a
+    speed setting that changes no result, so no parity check sees one that leaks out."""
+    layer, shape = make()
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    old = np.setbufsize(4096)
+    try:
+        y = layer.forward(x)
+        assert np.getbufsize() == 4096
+        layer.backward(np.ones_like(y))
+        assert np.getbufsize() == 4096
+    finally:
+        np.setbufsize(old)
