@@ -60,8 +60,8 @@ def _wide_images(shape: tuple[int, ...]) -> tuple[tuple[int, int, int], int]:
     loop asks for the same few shapes (the search costs ~8 µs a call)."""
     n, h, w, c = shape
     pixels = h * w
-    k = max((d for d in range(1, WIDE_IMAGE_RUN // max(c, 1) + 1) if pixels % d == 0),
-            default=1) if pixels else 1
+    widest = max(1, WIDE_IMAGE_RUN // max(c, 1))  # 1 divides everything: k >= 1
+    k = max(d for d in range(1, widest + 1) if pixels % d == 0)
     return (n, pixels // k, k * c), k
 
 

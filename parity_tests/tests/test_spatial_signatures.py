@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from numpy_impl.blocks import SEBlock
+from numpy_impl.buffering import image_channel_dots, per_image_channel
 from numpy_impl.conv import IM2COL_KEEP, Conv2D, _im2col_columns, _winograd_geometry
 from numpy_impl.pooling import (
     AdaptiveAvgPool2d,
@@ -423,3 +424,18 @@ def test_layers_leave_numpys_ufunc_buffer_as_they_found_it(make):
         assert np.getbufsize() == 4096
     finally:
         np.setbufsize(old)
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 5, 4), (2, 1, 1, 2049), (1, 3, 5, 2100), (2, 4, 4, 1)])
+def test_wide_image_views_match_the_plain_broadcast(shape):
+    """per_image_channel and image_channel_dots on any shape (an odd H·W, more channels
+    than one wide run holds): the plain broadcast's values; a non-contiguous out refused
+    rather than written through a copy."""
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(shape), rng.standard_normal(shape)
+    v = rng.standard_normal((shape[0], shape[3]))
+    out = per_image_channel(np.multiply, a, v, np.empty(shape))
+    np.testing.assert_array_equal(out, a * v[:, None, None, :])
+    np.testing.assert_allclose(image_channel_dots(a, b), (a * b).sum(axis=(1, 2)), rtol=1e-12)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        per_image_channel(np.add, a, v, np.empty(shape[::-1]).T)
