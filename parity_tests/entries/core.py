@@ -309,6 +309,7 @@ ACTIVATIONS = (
 def softmax_samples(log: bool) -> tuple[Sample, ...]:
     """The samples Softmax and LogSoftmax share; log-softmax's extreme outputs (≈ −2e4) make
     central differences round-off bound, so that one skips them."""
+    rows = 8200 if log else 16400  # three row blocks of each layer's BLOCK_ELEMENTS
     return (
         Sample("b256c10", (256, 10)),
         Sample("b8c1000", (8, 1000), make_input=normal(3.0)),
@@ -339,10 +340,11 @@ def softmax_samples(log: bool) -> tuple[Sample, ...]:
         Sample("shift-rows-b10c12", (10, 12), make_input=shift_rows(),
                note="one row of each kind of SHIFT_ROW_KINDS: overflow, underflow, a sum "
                "above 1/tiny or below 1, and safe rows (one with underflowed entries)"),
-        Sample("blocks3-shift-rows-b8200c16", (8200, 16), make_input=shift_rows(every=7),
+        Sample(f"blocks3-shift-rows-b{rows}c16", (rows, 16), make_input=shift_rows(every=7),
                impls=() if log else VECTORIZED_ONLY,
-               note="131,200 elements (three row blocks, Softmax/LogSoftmax.BLOCK_ELEMENTS, "
-               "the last partial) with rows that need the max shift in every block"),
+               note=f"{rows * 16:,} elements (three row blocks of "
+               f"{'LogSoftmax' if log else 'Softmax'}.BLOCK_ELEMENTS, the last partial) "
+               "with rows that need the max shift in every block"),
         Sample("huge-b6c3", (6, 3),
                make_input=with_values({(0, 0): 3e38, (0, 1): -3e38, (1, 2): -3e38,
                                        (2, 1): 3e38, (2, 2): 3e38}),
@@ -373,8 +375,8 @@ SOFTMAX = (
         layer=Softmax,
         reference=ref_softmax.softmax,
         samples=softmax_samples(log=False) + (
-            Sample("blocks3-b8200c16", (8200, 16), impls=VECTORIZED_ONLY,
-                   note="131,200 elements: three row blocks of the vectorized forward and "
+            Sample("blocks3-b16400c16", (16400, 16), impls=VECTORIZED_ONLY,
+                   note="262,400 elements: three row blocks of the vectorized forward and "
                    "backward (Softmax.BLOCK_ELEMENTS), the last one partial"),),
         errors=SOFTMAX_ERRORS + impl_errors(),
         error_args=(VECTORS,),

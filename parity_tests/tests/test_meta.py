@@ -409,7 +409,7 @@ def test_an_off_by_one_between_row_blocks_is_caught_by_the_sample_that_needs_thr
         return dx.reshape(s.shape)
 
     monkeypatch.setattr(softmax.Softmax, "_backward_vectorized", classmethod(off_by_one))
-    assert failing(run("input-grad", "softmax", "blocks3-b8200c16", F32, "vectorized")) == {
+    assert failing(run("input-grad", "softmax", "blocks3-b16400c16", F32, "vectorized")) == {
         "input_grad"}
     assert run("input-grad", "softmax", "b256c10", F32, "vectorized").ok  # one block: blind
 
