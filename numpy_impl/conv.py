@@ -453,12 +453,10 @@ class Conv2D(TwoPathLayer):
                 if not np.isfinite(db).all():
                     kept = _winograd_unpack(kept, xs_shape, pads, dy.dtype)
                     kernel = "im2col"
-            if kernel == "im2col":
-                plan = _Im2colPlan.of(self, xs_shape, pads)
-                dxs, dw, db = _im2col_backward(plan, kept, weight, dy)
-            elif kernel == "im2col-columns":
-                plan = _Im2colPlan.of(self, xs_shape, pads)
-                dxs, dw, db = _im2col_backward(plan, None, weight, dy, cols=kept)
+            if kernel in ("im2col", "im2col-columns"):
+                x, cols = (kept, None) if kernel == "im2col" else (None, kept)
+                dxs, dw, db = _im2col_backward(_Im2colPlan.of(self, xs_shape, pads), x,
+                                               weight, dy, cols=cols)
         self._grads["weight"] = dw
         if self.use_bias:
             assert db is not None
@@ -1004,7 +1002,8 @@ def _im2col_backward(plan: _Im2colPlan, x: np.ndarray | None, weight: np.ndarray
             xc = built[:m]
             plan.fill_columns(plan.band_input(x, n0, n1, r0, r1, xbuf), rows, xc)
         else:
-            xc = cols[plan.positions(n0, r0):plan.positions(n0, r0) + m]
+            first = plan.positions(n0, r0)
+            xc = cols[first:first + m]
         dc = dcols[:groups * kgp * m].reshape(groups, kgp, m)
         if groups == 1:
             np.matmul(xc[:, 0].T, g, out=dwc[0])
