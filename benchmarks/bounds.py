@@ -417,9 +417,6 @@ def se_block(rng: np.random.Generator, repeat: int) -> Bound:
         context=[
             pass_("the squeeze's gradient added into dx (a second pass NumPy cannot fuse)",
                   ("np.add", lambda i: np.add(out[i], pooled[i, None], out=out[i]))),
-            Part("x copied into the cache (the layer keeps x for Σ dy ⊙ x, and the caller "
-                 "may change x in place before backward)", best(lambda: x.copy(), repeat),
-                 "ndarray.copy, whole array"),
         ],
     )
 

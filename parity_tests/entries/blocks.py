@@ -32,6 +32,15 @@ def live_excitation(layer: Any, rng: np.random.Generator) -> None:
     np.abs(layer.params["se.fc1.weight"], out=layer.params["se.fc1.weight"])
 
 
+def shut_first_gate(layer: Any, rng: np.random.Generator) -> None:
+    """Saturate an SE block's first gate (a sample's ``setup``): positive fc1 weights and
+    a positive-mean input keep every hidden unit positive, and fc2 weights of −30 into
+    channel 0 then give it a logit below −100 in every image, so s = 0 in float32 and
+    ~1e-50 or less in float64, below ``SEBlock.SMALLEST_SCALE``: the block keeps x, not y."""
+    np.abs(layer.params["fc1.weight"], out=layer.params["fc1.weight"])
+    layer.params["fc2.weight"][:, 0] = -30.0
+
+
 def random_running_stats(layer: Any, rng: np.random.Generator) -> None:
     """Give every batch norm of ``layer`` non-trivial running statistics (mean N(0, 0.5²),
     variance U(0.5, 2)), in place (a sample's ``setup``). The torch reference copies buffers
@@ -371,6 +380,10 @@ SE_SAMPLES = (
            note="1x1 maps and a bottleneck of 1"),
     Sample("b1h7w5c12-r1", (1, 7, 5, 12), {"channels": 12, "reduction": 1},
            note="one image, non-square map, C not a power of 2, no reduction"),
+    Sample("b4h3w3c16-r4-shut-gate", (4, 3, 3, 16), {"channels": 16, "reduction": 4},
+           make_input=normal(1.0, shift=1.0), setup=shut_first_gate,
+           note="channel 0's gate saturated at 0 (below SEBlock.SMALLEST_SCALE): backward "
+           "sums dy ⊙ x from a copy of x, not from y / s"),
 )
 
 SE_IMAGES = zeros(2, 3, 3, 16)
