@@ -33,10 +33,12 @@ def live_excitation(layer: Any, rng: np.random.Generator) -> None:
 
 
 def shut_first_gate(layer: Any, rng: np.random.Generator) -> None:
-    """Saturate an SE block's first gate (a sample's ``setup``): positive fc1 weights and
-    a positive-mean input keep every hidden unit positive, and fc2 weights of −30 into
-    channel 0 then give it a logit below −100 in every image, so s = 0 in float32 and
-    ~1e-50 or less in float64, below ``SEBlock.SMALLEST_SCALE``: the block keeps x, not y."""
+    """Saturate an SE block's first gate (a sample's ``setup``): with positive fc1 weights
+    and inputs N(0.5, 0.25²) every bottleneck unit h_j is ~1 (0.3 at least), and fc2
+    weights of −30 into channel 0 then give it a logit of −30·Σ_j h_j < −30 in every image:
+    s < 2^-24 = ``SEBlock.SMALLEST_SCALE``, so the block keeps x, not y. The other gates'
+    logits stay within a few units (no other saturation: their float32 gradients keep
+    their digits)."""
     np.abs(layer.params["fc1.weight"], out=layer.params["fc1.weight"])
     layer.params["fc2.weight"][:, 0] = -30.0
 
@@ -381,7 +383,7 @@ SE_SAMPLES = (
     Sample("b1h7w5c12-r1", (1, 7, 5, 12), {"channels": 12, "reduction": 1},
            note="one image, non-square map, C not a power of 2, no reduction"),
     Sample("b4h3w3c16-r4-shut-gate", (4, 3, 3, 16), {"channels": 16, "reduction": 4},
-           make_input=normal(1.0, shift=1.0), setup=shut_first_gate,
+           make_input=normal(0.25, shift=0.5), setup=shut_first_gate,
            note="channel 0's gate saturated at 0 (below SEBlock.SMALLEST_SCALE): backward "
            "sums dy ⊙ x from a copy of x, not from y / s"),
 )
