@@ -196,42 +196,72 @@ def max_stage(x: np.ndarray, axis: int, offsets: Offsets, out: np.ndarray) -> np
     return labels
 
 
-def max_pairs_rows_first(x: np.ndarray, rows: Offsets, y: np.ndarray
-                         ) -> tuple[np.ndarray, np.ndarray] | None:
+def _row_pairs(a: np.ndarray, rows: Offsets, out_h: int, width: int) -> np.ndarray:
+    """The read-only view (N, OH, 2, width, C) of ``a``'s cells of the two row offsets:
+    [:, r, t] is row offset t of output row r, columns 0 .. width − 1 (both offsets step
+    by the row stride). Windows that tile ``a`` make it ``a`` itself, reshaped."""
+    (_, _, first), (_, _, second) = rows
+    n, _, _, channels = a.shape
+    strides = a.strides
+    return np.lib.stride_tricks.as_strided(
+        a[:, first.start:, :width], shape=(n, out_h, 2, width, channels),
+        strides=(strides[0], first.step * strides[1], (second.start - first.start) * strides[1],
+                 strides[2], strides[3]), writeable=False)
+
+
+def max_pairs_rows_first(x: np.ndarray, rows: Offsets, y: np.ndarray) -> np.ndarray | None:
     """Max pooling of 2×2 windows with no padded cell whose columns pair up (stride 2,
     no dilation: window c covers columns 2c and 2c + 1), the rows reduced first: y = the
-    maximum, and the labels (rows (N, OH, 2·OW, C): "row 1 picked in this column";
-    columns (N, OH, OW, C): "column 1 picked"), or None when y holds a NaN (the caller
-    then runs :func:`max_stage` columns first, whose NaN rule is :func:`nan_stage`).
+    maximum, and the returned mask (N, OH, 2, 2·OW, C), laid out like the cells of
+    :func:`_row_pairs`: True at the one cell of each window torch picks; None when y holds
+    a NaN (the caller then runs :func:`max_stage` columns first, whose NaN rule is
+    :func:`nan_stage`).
 
     Why: in NHWC a row offset's cells are runs of W·C values but a column offset's only
-    runs of C, which NumPy's ufuncs stream several times slower. Here the two inputs of
-    the row stage are read in long runs, and its output, the column maxima, is written
-    once with the left and the right column of every window apart, so the column stage
-    and its labels read contiguous arrays. Reducing the rows first finds the first maximum
-    in COLUMN-major order; where both columns reach y (left == right) torch's row-major
-    order picks the right column when its maximum lies in row 0 and the left one's only
-    in row 1, which the tie step applies.
+    runs of C, which NumPy's ufuncs stream several times slower. Here only the column
+    stage of the maximum reads runs of C; the mask, picked = (cell == y of its window), is
+    one pass over x's own layout against y repeated over each window's two columns (a
+    block copy), and the backward is one product (:func:`unmax_pairs`). A window with
+    several cells equal to y (a tie; all cells −inf) keeps its first in row-major order:
+    ties are found by counting the mask (one True per window without them).
     """
     n, _, _, channels = x.shape
     out_h, out_w = y.shape[1:3]
-    pairs = (n, out_h, out_w, 2, channels)  # the columns of x, window by window
-    top = x[:, rows[0][2], :2 * out_w]
-    bottom = x[:, rows[1][2], :2 * out_w]
-    halves = np.empty((2, n, out_h, out_w, channels), dtype=x.dtype)
-    np.maximum(top.reshape(pairs), bottom.reshape(pairs), out=halves.transpose(1, 2, 3, 0, 4))
-    left, right = halves
-    np.maximum(left, right, out=y)
+    cells = _row_pairs(x, rows, out_h, 2 * out_w)
+    column_max = np.maximum(cells[:, :, 0], cells[:, :, 1]).reshape(n, out_h, out_w, 2, channels)
+    np.maximum(column_max[:, :, :, 0], column_max[:, :, :, 1], out=y)
     if np.isnan(y).any():
         return None
-    row_labels = np.less(top, bottom)  # strictly greater below: row 1
-    col_labels = np.less(left, right)
-    tie = np.equal(left, right)
-    if tie.any():
-        tie &= row_labels[:, :, 0::2]
-        tie &= ~row_labels[:, :, 1::2]
-        col_labels |= tie
-    return row_labels, col_labels
+    picked = np.equal(cells, np.repeat(y, 2, axis=2)[:, :, None])
+    if np.count_nonzero(picked) != y.size:  # a tie: keep each window's first cell
+        windows = picked.reshape(n, out_h, 2, out_w, 2, channels)
+        taken = windows[:, :, 0, :, 0].copy()
+        for row, col in ((0, 1), (1, 0), (1, 1)):  # the others in row-major order
+            cell = windows[:, :, row, :, col]
+            np.greater(cell, taken, out=cell)  # picked and no earlier cell was
+            taken |= cell
+    return picked
+
+
+def unmax_pairs(g: np.ndarray, picked: np.ndarray, rows: Offsets, x_shape: tuple[int, ...],
+                finite: bool) -> np.ndarray:
+    """The adjoint of :func:`max_pairs_rows_first`: dx = g·picked, g repeated over each
+    window's cells, written where the windows tile the input, else added into zeros row
+    offset by row offset (overlapping rows accumulate). A non-finite g, for which 0·g is
+    NaN, is selected with ``np.where`` instead (exact, but branchy: several times slower)."""
+    out_h, out_w = g.shape[1:3]
+    spread = np.repeat(g, 2, axis=2)[:, :, None]  # (N, OH, 1, 2·OW, C)
+    grads = np.multiply(spread, picked) if finite else np.where(picked, spread, 0)
+    (_, _, first), (_, _, second) = rows
+    if (first.start, second.start, first.step) == (0, 1, 2) and x_shape[1:3] == (2 * out_h,
+                                                                                2 * out_w):
+        return grads.reshape(x_shape)  # the windows tile the input: grads is dx
+    dx = np.zeros(x_shape, dtype=g.dtype)
+    with np.errstate(invalid="ignore"):  # +inf and −inf reaching one cell: NaN (torch)
+        for t, (_, _, cells) in enumerate(rows):
+            part = dx[:, cells, :2 * out_w]
+            part += grads[:, :, t]
+    return dx
 
 
 def nan_stage(x: np.ndarray, axis: int, offsets: Offsets, labels: np.ndarray) -> np.ndarray:
@@ -398,14 +428,15 @@ class _SlidingPool2d(TwoPathLayer):
       a non-finite g (where 0·g is NaN) is added with ``np.add(..., where=label = t)``
       instead, so a NaN in g reaches its one cell only. 2×2 max windows with column
       stride 2 and no padded cell reduce the rows first instead
-      (:func:`max_pairs_rows_first`: the full-size stage then reads long runs; a tie step
-      keeps torch's row-major first maximum; a NaN in y falls back to the order above).
-      Average sums the same views
+      (:func:`max_pairs_rows_first`: only the column stage of the maximum reads runs of
+      C; the picked cells are one mask, cell == y, with a tie step for torch's row-major
+      first maximum, and the backward one product, :func:`unmax_pairs`; a NaN in y falls
+      back to the order above). Average sums the same views
       (:func:`sum_stage`) and divides; its backward adds g / divisor back
       (:func:`unsum_stage`). Loops run over the kernel offsets only. What a forward
       keeps: max, the two stages' labels (1 byte per (N, H, OW, C) and per output cell for
-      kernels up to 256 wide; rows first, per (N, OH, 2·OW, C) and per output cell),
-      nothing of x; average, the shapes only.
+      kernels up to 256 wide; rows first, the mask: 1 byte per cell of the windows, 4 per
+      output cell), nothing of x; average, the shapes only.
 
     ``return_indices`` (max): forward returns ``(y, indices)``, indices (N, OH, OW, C)
     int64 holding torch's flat h·W + w position of each picked cell in its (n, ch) plane.
@@ -647,27 +678,21 @@ class _SlidingPool2d(TwoPathLayer):
         labels, x_shape, out_hw, rows_first = cache
         rows, cols = self._offsets(x_shape, out_hw)  # not cached: cheaper to redo
         n, h, _, channels = x_shape
-        # The first stage's gradient: (N, H, OW, C) columns first, (N, OH, 2·OW, C) rows first.
-        stage_grad = np.empty((n, h, dy.shape[2], channels) if not rows_first
-                              else (n, dy.shape[1], 2 * dy.shape[2], channels), dtype=dy.dtype)
-        dx = np.empty(x_shape, dtype=dy.dtype)
         with ufunc_buffer(STAGE_BUFFER):
+            # g·[picked] sends 0·g to the cells not picked: NaN for a non-finite g, which
+            # must reach its one cell only: such a g takes the (slower) masked paths.
+            finite = labels is None or bool(np.isfinite(dy).all())
+            if rows_first:
+                return unmax_pairs(dy, labels, rows, x_shape, finite)
+            stage_grad = np.empty((n, h, dy.shape[2], channels), dtype=dy.dtype)  # stage 1's
+            dx = np.empty(x_shape, dtype=dy.dtype)
             if labels is None:  # average
                 unsum_stage(dy / self._divisor(x_shape, dy.shape[1:3]), 1, rows, stage_grad)
                 unsum_stage(stage_grad, 2, cols, dx)
                 return dx
-            # g·[label == t] sends 0·g to the cells not picked: NaN for a non-finite g,
-            # which must reach its one cell only: such a g takes the (slower) masked add.
-            finite = bool(np.isfinite(dy).all())
             row_labels, col_labels = labels
-            if rows_first:  # the stages in reverse: columns, then rows
-                unmax_stage(dy, col_labels, 2, cols, stage_grad, finite)
-                paired = stage_grad.shape[2]
-                unmax_stage(stage_grad, row_labels, 1, rows, dx[:, :, :paired], finite)
-                dx[:, :, paired:] = 0  # a last column of odd W no window covers
-            else:
-                unmax_stage(dy, row_labels, 1, rows, stage_grad, finite)
-                unmax_stage(stage_grad, col_labels, 2, cols, dx, finite)
+            unmax_stage(dy, row_labels, 1, rows, stage_grad, finite)
+            unmax_stage(stage_grad, col_labels, 2, cols, dx, finite)
         return dx
 
 

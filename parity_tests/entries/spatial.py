@@ -513,6 +513,10 @@ SHARED_POOL_SAMPLES = (
 MAX_SAMPLES = (
     Sample("b2h7w8c2-k3-s1-d2", (2, 7, 8, 2), pool(3, 1, dilation=2),
            note="dilation with overlapping windows: the separable path"),
+    Sample("nonfinite-dy-b2h7w9c2-k2-s1x2", (2, 7, 9, 2), pool(2, (1, 2)),
+           make_input=normal(shift=5.0), make_upstream=nonfinite(0.05, 0.05, 0.05),
+           gradcheck=False, note="NaN and ±inf in dy on the rows-first 2x2 path with "
+           "overlapping rows and an odd width: selected exactly, then accumulated"),
     Sample("b2h8w8c2-k2-s2-d2", (2, 8, 8, 2), pool(2, 2, dilation=2),
            note="dilation 2 with stride = kernel: windows overlap through their span"),
     Sample("neg-b2h7w9c2-k3x2-s2x1-p1-d2x3", (2, 7, 9, 2),
