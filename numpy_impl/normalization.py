@@ -92,13 +92,22 @@ class BatchNorm(Layer):
     NumPy's inner loop then runs over k·C values instead of C). Forward: sweep 1 Σx (GEMV)
     and Σx² (einsum) per block; only when some channel's mean exceeds its spread, sweep 2
     c = x − μ_b, Σc and Σc²; last sweep y = c·(γ/s) + (β − offset_b·γ/s) in two in-place
-    operations. Backward: sweep 1 Σ dy (GEMV) and Σ dy·c (einsum) per block; sweep 2
-    dx = k₁·(dy − (c·k₂ + k₃_b)) in four in-place operations (no temporary).
+    operations. Backward: sweep 1 Σ dy (GEMV) and Σ dy·v (einsum) per block (v below);
+    sweep 2 dx = k₁·(dy − (v·k₂ + k₃_b)) in four in-place operations (no temporary).
 
-    After forward the layer keeps only what backward needs: c (M, C) = x − μ_b per block
-    (x itself, as a private copy, when no shift was needed: μ_b = 0; x − running_mean in
-    eval mode with running statistics), the per-block correction ``offsets`` (B, C) =
-    mean − μ_b (0 in eval), 1/s (C,), and whether batch statistics were used; never x̂ or y.
+    After forward the layer keeps what backward needs: values v (M, C), per-block offsets
+    o_b (B, C) and a factor f (C,) with x̂ = (v − o_b)·f, 1/s (C,), and whether batch
+    statistics were used. With batch statistics, SMALLEST_GAMMA <= |γ| < inf and |β| <= |γ|
+    in every channel (always without affine parameters), v is the output y itself
+    (returned read-only), o_b = β and f = 1/γ, and no copy of x is made (a pass over the
+    input): y = c·(γ/s) + (β − ō_b·γ/s) (ō_b = mean − μ_b) carries roundings of
+    |γ|·(|c| + |ō_b|)/s and of |y| <= |γ|·|x̂| + |β|, so (y − β)/γ is x̂ to within
+    ~u·(2|x̂| + 2|ō_b|/s + 1), the order of the u·(|x̂| + |μ|/s) of forming x̂ from x
+    (|ō_b| = |μ| <= s unshifted; shifted, ō_b is a block mean's distance from the mean).
+    Otherwise (|γ| below SMALLEST_GAMMA or below |β|, a non-finite γ, eval mode with
+    running statistics) v is c = x − μ_b per block (x itself, as a private copy, when no
+    shift was needed: μ_b = 0; x − running_mean in eval mode with running statistics),
+    o_b = ō_b (0 in eval) and f = 1/s. Never x̂.
     """
 
     #: Values per row block of both sweeps (2 MB of float32: a block's two or three arrays
@@ -113,6 +122,10 @@ class BatchNorm(Layer):
     WIDE_ELEMENTS = size_threshold(
         "BatchNorm.WIDE_ELEMENTS", 1 << 13, entries=BATCH_NORM_ENTRIES, measure=_channels,
         blocks=False, doc="channels below which the elementwise passes run on wide views")
+
+    #: The smallest |γ| for which backward takes x̂ from the output (see above): y = γ x̂ is
+    #: then subnormal only where |x̂| < 2^-102 (float32), a term below any tolerance.
+    SMALLEST_GAMMA = 2.0 ** -24
 
     #: Accepted input ranks and their layouts (the channels always last).
     LAYOUTS: ClassVar[dict[int, str]] = {}
@@ -207,8 +220,11 @@ class BatchNorm(Layer):
         y = np.empty(rows.shape, dtype)
         # inf − inf, 0·inf, a NaN or inf variance: NaN, as torch
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            from_output = batch_stats and self._output_gives_xhat()
             if batch_stats:
-                mean, centered, offsets, var = batch_statistics(rows, sweep)
+                # from the output: no private copy of x, and y's buffer holds x − μ_b if any
+                mean, centered, offsets, var = batch_statistics(
+                    rows, sweep, scratch=y if from_output else None)
                 if updates and m > 0:
                     self._update_running_stats(mean, var, m, dtype)
             else:  # x − running_mean is taken in the output's sweep below
@@ -230,8 +246,26 @@ class BatchNorm(Layer):
                     np.subtract(sweep.wide(rows[block]), wide_mean, out=c_b)
                 np.multiply(c_b, wide_scale, out=y_b)
                 y_b += wide_shifts[i]
-        cache = (centered, offsets, inv_std, batch_stats)
+        if from_output:  # x̂ = (y − β)·(1/γ)
+            gamma = self._params["weight"] if self.affine else np.ones(self.num_features,
+                                                                         dtype)
+            beta = self._params.get("bias", np.zeros(self.num_features, dtype))
+            cache = (y, np.broadcast_to(beta, offsets.shape).copy(), 1 / gamma, inv_std,
+                     batch_stats)
+        else:  # x̂ = (centered − offset_b)·(1/s)
+            cache = (centered, offsets, inv_std, inv_std, batch_stats)
         return self._remember_output(y.reshape(x.shape), cache)
+
+    def _output_gives_xhat(self) -> bool:
+        """Whether backward can take x̂ = (y − β)/γ from the output: SMALLEST_GAMMA <= |γ|
+        < inf and |β| <= |γ| in every channel (see the class docstring); always without
+        affine parameters (y = x̂)."""
+        if not self.affine:
+            return True
+        gamma = np.abs(self._params["weight"])
+        beta = np.abs(self._params["bias"]) if "bias" in self._params else 0
+        return bool(np.all((gamma >= self.SMALLEST_GAMMA) & np.isfinite(gamma)
+                           & (beta <= gamma)))
 
     def _sweep(self, rows: int) -> Sweep:
         """The :class:`Sweep` of a batch of ``rows`` rows (the last one is kept: forward and
@@ -254,34 +288,34 @@ class BatchNorm(Layer):
         rv += factor * unbiased
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
-        centered, offsets, inv_std, batch_stats = self._take_cache(dy)
-        rows_dy = np.ascontiguousarray(dy.reshape(centered.shape))
-        (m, c), dtype = centered.shape, dy.dtype
+        kept, offsets, factor, inv_std, batch_stats = self._take_cache(dy)  # v, o_b, f
+        rows_dy = np.ascontiguousarray(dy.reshape(kept.shape))
+        (m, c), dtype = kept.shape, dy.dtype
         sweep = self._sweep(m)
         scale = inv_std * self._params["weight"] if self.affine else inv_std
-        dx = np.empty(centered.shape, dtype)
+        dx = np.empty(kept.shape, dtype)
         with np.errstate(invalid="ignore", over="ignore"):  # non-finite statistics: NaN
-            # Sweep 1: Σ dy and Σ dy·centered per block, in float64 across the blocks.
+            # Sweep 1: Σ dy and Σ dy·kept per block, in float64 across the blocks.
             partials = np.empty((len(sweep.blocks), 2, sweep.k * c), dtype)
             for i, block in enumerate(sweep.blocks):
-                dy_b, c_b = sweep.wide(rows_dy[block]), sweep.wide(centered[block])
+                dy_b, k_b = sweep.wide(rows_dy[block]), sweep.wide(kept[block])
                 sweep.sums(dy_b, out=partials[i, 0])
-                np.einsum("ij,ij->j", dy_b, c_b, out=partials[i, 1])
-            folded = sweep.fold(partials)  # (B, 2, C): Σ dy and Σ dy·centered per block
+                np.einsum("ij,ij->j", dy_b, k_b, out=partials[i, 1])
+            folded = sweep.fold(partials)  # (B, 2, C): Σ dy and Σ dy·kept per block
             sum_dy = folded[:, 0].sum(axis=0)
-            # Σ dy·x̂ with x̂ = (centered − offset_b)·(1/s), the offsets applied per block.
+            # Σ dy·x̂ with x̂ = (kept − offset_b)·f, the offsets applied per block.
             sum_dy_xhat = (folded[:, 1].sum(axis=0)
-                           - np.einsum("bc,bc->c", offsets, folded[:, 0])) * inv_std
+                           - np.einsum("bc,bc->c", offsets, folded[:, 0])) * factor
             if batch_stats and m:
-                # dx = (γ/s)·(dy − Σ dy/M − x̂·Σ dy·x̂/M) = k1·(dy − (centered·k2 + k3_b)),
-                # k1 = γ/s, k2 = Σ dy·x̂/(s·M), k3_b = Σ dy/M − offset_b·k2.
-                k2 = sum_dy_xhat * (inv_std / m)
+                # dx = (γ/s)·(dy − Σ dy/M − x̂·Σ dy·x̂/M) = k1·(dy − (kept·k2 + k3_b)),
+                # k1 = γ/s, k2 = f·Σ dy·x̂/M, k3_b = Σ dy/M − offset_b·k2.
+                k2 = sum_dy_xhat * (factor / m)
                 k3 = sum_dy / m - offsets * k2
                 wide = sweep.tile(np.concatenate([scale[None], k2[None], k3]).astype(dtype))
                 wide_scale, wide_k2, wide_k3 = wide[0], wide[1], wide[2:]
                 for i, block in enumerate(sweep.blocks):  # sweep 2, in place
                     dx_b = sweep.wide(dx[block])
-                    np.multiply(sweep.wide(centered[block]), wide_k2, out=dx_b)
+                    np.multiply(sweep.wide(kept[block]), wide_k2, out=dx_b)
                     dx_b += wide_k3[i]
                     np.subtract(sweep.wide(rows_dy[block]), dx_b, out=dx_b)
                     dx_b *= wide_scale
@@ -362,7 +396,7 @@ class Sweep:
         return self._ones_k @ parts
 
 
-def batch_statistics(rows: np.ndarray, sweep: Sweep
+def batch_statistics(rows: np.ndarray, sweep: Sweep, scratch: np.ndarray | None = None
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per-column statistics of a C-contiguous (M, C) array, ``(mean, centered, offsets,
     var)`` with the biased ``var``: ``centered`` = x − μ_b in each block b of ``sweep``, and
@@ -387,6 +421,10 @@ def batch_statistics(rows: np.ndarray, sweep: Sweep
     mean)², which never makes one variance the difference of two large numbers, whatever
     the order of the data.
 
+    With ``scratch`` (an (M, C) array the caller overwrites next, its output) no copy is
+    made: sweep 1 reads x as it is, ``centered`` is ``rows`` itself (to read, not to keep)
+    when nothing is shifted, and ``scratch`` holding x − μ_b otherwise.
+
     An empty batch gives mean 0 and variance 1 (they normalize nothing and update nothing;
     torch never computes them). Non-finite values give a NaN variance (the caller's
     errstate) and a NaN mean, except that a channel whose only non-finite values are
@@ -395,12 +433,15 @@ def batch_statistics(rows: np.ndarray, sweep: Sweep
     count, k = len(sweep.blocks), sweep.k
     if m == 0:
         zeros = np.zeros(c, dtype)
-        return zeros, rows.copy(), np.zeros((count, c), dtype), np.ones(c, dtype)
-    centered = np.empty((m, c), dtype)  # the cache's private copy of x, shifted if need be
+        return (zeros, rows.copy() if scratch is None else scratch,
+                np.zeros((count, c), dtype), np.ones(c, dtype))
+    # without scratch: the cache's private copy of x, shifted if need be
+    centered = np.empty((m, c), dtype) if scratch is None else rows
     partials = np.empty((count, 2, k * c), dtype)  # per block, wide: Σx and Σx² (Σc, Σc²)
     for i, block in enumerate(sweep.blocks):
         c_b = sweep.wide(centered[block])
-        np.copyto(c_b, sweep.wide(rows[block]))  # x is read from memory once
+        if scratch is None:
+            np.copyto(c_b, sweep.wide(rows[block]))  # x is read from memory once
         sweep.sums(c_b, out=partials[i, 0])
         np.einsum("ij,ij->j", c_b, c_b, out=partials[i, 1])
     folded = sweep.fold(partials)
@@ -412,10 +453,11 @@ def batch_statistics(rows: np.ndarray, sweep: Sweep
         return first_mean.astype(dtype), centered, offsets, var.astype(dtype)
     shifts = (block_sums / sweep.sizes[:, None]).astype(dtype)
     wide_shift = np.empty((k, c), dtype)
+    centered = centered if scratch is None else scratch
     for i, block in enumerate(sweep.blocks):
         c_b = sweep.wide(centered[block])
         wide_shift[...] = shifts[i]
-        c_b -= wide_shift.reshape(-1)
+        np.subtract(sweep.wide(rows[block]), wide_shift.reshape(-1), out=c_b)
         sweep.sums(c_b, out=partials[i, 0])
         np.einsum("ij,ij->j", c_b, c_b, out=partials[i, 1])
     folded = sweep.fold(partials)

@@ -145,6 +145,25 @@ def quarter_running_var(layer: Any, rng: np.random.Generator) -> None:
     layer.params["weight"][...] = rng.uniform(1.0, 1.5, layer.params["weight"].shape)
 
 
+def affine_from_output(layer: Any, rng: np.random.Generator) -> None:
+    """γ = ±U(0.5, 1.5) and β = γ·U(−0.9, 0.9) (a sample's ``setup``): |β| < |γ| in every
+    channel, so training-mode backward takes x̂ = (y − β)/γ from the output
+    (``BatchNorm._output_gives_xhat``)."""
+    gamma = rng.uniform(0.5, 1.5, layer.num_features) * rng.choice([-1.0, 1.0],
+                                                                   layer.num_features)
+    layer.params["weight"][...] = gamma
+    layer.params["bias"][...] = gamma * rng.uniform(-0.9, 0.9, layer.num_features)
+
+
+def affine_from_copy(layer: Any, rng: np.random.Generator) -> None:
+    """As :func:`affine_from_output`, but channel 0 has γ = 1e-3 and β = 10 (a sample's
+    ``setup``): |β| > |γ| there, so backward takes x̂ from the private copy of x. From the
+    output it would be off by ~ulp(10)/1e-3 ≈ 1e-3 in float32, far past the tolerance."""
+    affine_from_output(layer, rng)
+    layer.params["weight"][0] = 1e-3
+    layer.params["bias"][0] = 10.0
+
+
 def huge_channel(value: float, channel: int) -> Any:
     """N(0, 1) with every entry of ``channel`` (the last axis) at ``value`` (a sample's
     ``make_upstream``)."""
@@ -197,6 +216,21 @@ BN_SAMPLES = batch_norm_samples((4, 5, 5, 3), "b4h5w5c3") + (
            "(headroom up to 4); the corrected two-pass statistics pass at 0.3. Six "
            "channels: with two, both grad[weight] entries were too small for the guard "
            "at 7 of 200 seeds"),
+    Sample("train-from-output-b4h5w5c3", (4, 5, 5, 3), {"num_features": 3},
+           setup=affine_from_output, steps=2,
+           note="|β| < |γ| everywhere: backward takes x̂ = (y − β)/γ from the output"),
+    Sample("train-from-copy-b4h5w5c3", (4, 5, 5, 3), {"num_features": 3},
+           setup=affine_from_copy, steps=2,
+           note="γ = 1e-3, β = 10 in channel 0: backward takes x̂ from the copy of x"),
+    Sample("train-mean100-from-output-b4h5w5c3", (4, 5, 5, 3), {"num_features": 3},
+           setup=affine_from_output, make_input=normal(0.5, 50.0),
+           note="shifted statistics written into the output's buffer, then y in place"),
+    Sample("train-mean100-from-copy-b4h5w5c3", (4, 5, 5, 3), {"num_features": 3},
+           setup=affine_from_copy, make_input=normal(0.5, 50.0),
+           note="shifted statistics in the private copy of x"),
+    Sample("nonfinite-train-from-output-b4h3w3c4", (4, 3, 3, 4), {"num_features": 4},
+           make_input=BN_NONFINITE, setup=affine_from_output, gradcheck=False,
+           note="NaN and ±inf channels with x̂ taken from the output"),
     Sample("train-offsets-blocks3-b17h16w16c256", (17, 16, 16, 256), {"num_features": 256},
            make_input=image_offsets(100.0, 0.5), steps=2,
            note="1,114,112 values: three row blocks (BatchNorm.BLOCK_ELEMENTS, the last "

@@ -16,6 +16,8 @@ Upstream gradients are random, never ``.sum()`` (a training-mode batch norm's gr
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pytest
 import torch
@@ -263,6 +265,38 @@ def test_batch_norm_float32_statistics_keep_their_digits_at_mean_100_std_1():
     assert ours < 4e-6, ours
     assert 5 * ours < former, (ours, former)
     assert ours < 2 * torch_error, (ours, torch_error)
+
+
+def _forward_peak(layer: BatchNorm2d, x: np.ndarray) -> tuple[np.ndarray, int]:
+    """The output of ``layer.forward(x)`` and the peak of the memory it allocated."""
+    tracemalloc.start()
+    try:
+        y = layer.forward(x)
+        return y, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("shift", [0.0, 100.0], ids=["unshifted", "mean100"])
+def test_batch_norm_training_keeps_its_output_not_a_copy_of_x(shift):
+    """With |β| <= |γ| (and without affine parameters) training-mode forward allocates y
+    and nothing of x's size besides (the shifted statistics use y's buffer), and keeps y,
+    returned read-only; with γ = 1e-3, β = 10 in a channel it keeps a private copy of x.
+    Memory is counted with tracemalloc (NumPy reports its buffers to it), not timed."""
+    rng = case_rng(SEED, "test_blocks-keeps-output")
+    x = (rng.standard_normal((64, 16, 16, 16)) + shift).astype(np.float32)  # 1 MB
+    for affine in (True, False):
+        layer = BatchNorm2d(16, affine=affine)
+        y, peak = _forward_peak(layer, x)
+        kept = layer._cache[0]
+        assert np.shares_memory(kept, y) and not y.flags.writeable, affine
+        assert peak < 1.6 * x.nbytes, (affine, peak / x.nbytes)  # y and small vectors
+    layer = BatchNorm2d(16)
+    layer.params["weight"][0], layer.params["bias"][0] = 1e-3, 10.0
+    y, peak = _forward_peak(layer, x)
+    kept = layer._cache[0]
+    assert not np.shares_memory(kept, y) and not np.shares_memory(kept, x)
+    assert y.flags.writeable and peak >= 2 * x.nbytes
 
 
 @pytest.mark.parametrize("layer", ["batch_norm1d", "batch_norm2d", "batch_norm3d"])
