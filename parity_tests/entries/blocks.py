@@ -416,6 +416,8 @@ SE_SAMPLES = (
            note="1x1 maps and a bottleneck of 1"),
     Sample("b1h7w5c12-r1", (1, 7, 5, 12), {"channels": 12, "reduction": 1},
            note="one image, non-square map, C not a power of 2, no reduction"),
+    Sample("b0h3w3c16-r4", (0, 3, 3, 16), {"channels": 16, "reduction": 4}, guard=False,
+           note="an empty batch: empty output and input gradient, zero weight gradients"),
     Sample("b4h3w3c16-r4-shut-gate", (4, 3, 3, 16), {"channels": 16, "reduction": 4},
            make_input=normal(0.25, shift=0.5), setup=shut_first_gate,
            note="channel 0's gate saturated at 0 (below SEBlock.SMALLEST_SCALE): backward "

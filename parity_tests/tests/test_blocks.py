@@ -26,6 +26,7 @@ from numpy_impl.blocks import SEBlock, SEResNetBlock
 from numpy_impl.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, _channels, _elements
 from parity_tests import compare
 from parity_tests.engine import spread_constant_params
+from parity_tests.entries.blocks import shut_first_gate
 from parity_tests.registry import BY_NAME
 from parity_tests.seeding import case_rng, seed_from_env
 from parity_tests.tolerances import GRADIENT_GUARD, PARITY, parity_tolerance
@@ -403,6 +404,23 @@ def test_se_squeeze_path_carries_a_real_part_of_the_input_gradient(dtype):
     assert_differ(dx, dy * scale, floor,
                   "numpy: the squeeze path adds nothing to dx; is its gradient dropped?")
     assert_close("input_grad", dx, dx_t, dtype, guard=True, tolerances=None)  # se_block: none
+
+
+def test_se_block_keeps_its_output_unless_a_gate_is_shut():
+    """SEBlock keeps y (returned read-only; backward divides Σ dy ⊙ y by s), not a copy of
+    x; with a gate below SEBlock.SMALLEST_SCALE (the shut-gate sample's setup) it keeps a
+    private copy of x and y stays writable."""
+    rng = case_rng(SEED, "test_blocks-se-keeps")
+    layer = SEBlock(16, 4, rng=rng)
+    x = rng.standard_normal((4, 3, 3, 16)).astype(np.float32)
+    y = layer.forward(x)
+    assert np.shares_memory(layer._cache[0], y) and not y.flags.writeable
+    shut_first_gate(layer, rng)
+    x = (0.5 + 0.25 * rng.standard_normal((4, 3, 3, 16))).astype(np.float32)
+    y = layer.forward(x)
+    kept = layer._cache[0]
+    assert not np.shares_memory(kept, y) and not np.shares_memory(kept, x)
+    assert y.flags.writeable and np.array_equal(kept, x)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
