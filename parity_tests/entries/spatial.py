@@ -513,6 +513,15 @@ SHARED_POOL_SAMPLES = (
 MAX_SAMPLES = (
     Sample("b2h7w8c2-k3-s1-d2", (2, 7, 8, 2), pool(3, 1, dilation=2),
            note="dilation with overlapping windows: the separable path"),
+    Sample("b2h7w9c3-k2-s2-odd", (2, 7, 9, 3), pool(2, 2),
+           note="2x2 stride 2 on odd H and W, rows first: the windows do not tile x (its "
+           "last row and column belong to no window, their gradient is 0)"),
+    Sample("opposite-inf-dy-b1h3w4c2-k2-s1x2", (1, 3, 4, 2), pool(2, (1, 2)),
+           make_input=with_values({(0, 1, 0, 0): 10.0}),
+           make_upstream=with_values({(0, 0, 0, 0): np.inf, (0, 1, 0, 0): -np.inf}),
+           gradcheck=False, note="x[1, 0, 0] is the maximum of both overlapping windows, whose "
+           "dy are +inf and −inf: the rows-first backward adds them into NaN, as torch, "
+           "without a NumPy warning"),
     Sample("nonfinite-dy-b2h7w9c2-k2-s1x2", (2, 7, 9, 2), pool(2, (1, 2)),
            make_input=normal(shift=5.0), make_upstream=nonfinite(0.05, 0.05, 0.05),
            gradcheck=False, note="NaN and ±inf in dy on the rows-first 2x2 path with "
