@@ -298,6 +298,16 @@ def test_batch_norm_training_keeps_its_output_not_a_copy_of_x(shift):
     kept = layer._cache[0]
     assert not np.shares_memory(kept, y) and not np.shares_memory(kept, x)
     assert y.flags.writeable and peak >= 2 * x.nbytes
+    # where (y − β)/γ would not give x̂ back: 1/γ = 0 (inf), NaN, γ below SMALLEST_GAMMA
+    for gamma in (np.inf, -np.inf, np.nan, 2.0 ** -25, 0.0):
+        layer.params["weight"][0], layer.params["bias"][0] = gamma, 0.0
+        assert not layer._output_gives_xhat(), gamma
+    layer.params["weight"][0] = 2.0 ** -24
+    assert layer._output_gives_xhat()
+    layer.params["weight"][0], layer.params["bias"][0] = -0.5, 0.5  # |β| = |γ|: still
+    assert layer._output_gives_xhat()
+    layer.params["bias"][0] = np.nextafter(np.float32(0.5), np.float32(1))
+    assert not layer._output_gives_xhat()
 
 
 @pytest.mark.parametrize("layer", ["batch_norm1d", "batch_norm2d", "batch_norm3d"])
