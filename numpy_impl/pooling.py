@@ -192,7 +192,7 @@ def max_stage(x: np.ndarray, axis: int, offsets: Offsets, out: np.ndarray) -> np
     scratch = np.empty(out.shape, dtype=bool)
     for t in range(1, k - 1):
         np.logical_and(leading, not_max(t, scratch), out=leading)
-        labels += leading
+        labels += leading.view(np.uint8)  # 0/1 as uint8: no bool → uint8 cast in the add
     return labels
 
 
@@ -230,7 +230,7 @@ def max_pairs_rows_first(x: np.ndarray, rows: Offsets, y: np.ndarray) -> np.ndar
     cells = _row_pairs(x, rows, out_h, 2 * out_w)
     column_max = np.maximum(cells[:, :, 0], cells[:, :, 1]).reshape(n, out_h, out_w, 2, channels)
     np.maximum(column_max[:, :, :, 0], column_max[:, :, :, 1], out=y)
-    if np.isnan(y).any():
+    if holds_nan(y):
         return None
     picked = np.equal(cells, np.repeat(y, 2, axis=2)[:, :, None])
     if np.count_nonzero(picked) != y.size:  # a tie: keep each window's first cell
@@ -262,6 +262,12 @@ def unmax_pairs(g: np.ndarray, picked: np.ndarray, rows: Offsets, x_shape: tuple
             part = dx[:, cells, :2 * out_w]
             part += grads[:, :, t]
     return dx
+
+
+def holds_nan(a: np.ndarray) -> bool:
+    """Whether ``a`` holds a NaN: its maximum is NaN exactly then (np.max propagates NaN;
+    one reduction, no bool temporary as ``np.isnan(a).any()`` makes)."""
+    return a.size > 0 and bool(np.isnan(a.max()))
 
 
 def nan_stage(x: np.ndarray, axis: int, offsets: Offsets, labels: np.ndarray) -> np.ndarray:
@@ -629,7 +635,7 @@ class _SlidingPool2d(TwoPathLayer):
             row_labels = max_stage(row_out, 1, rows, y)
             # Only a window of y that holds a NaN can have a wrong label (in either stage:
             # a row maximum is NaN exactly when its row part holds one).
-            if np.isnan(y).any():
+            if holds_nan(y):
                 col_labels = nan_stage(x, 2, cols, col_labels)
                 row_labels = nan_stage(row_out, 1, rows, row_labels)
         labels = (row_labels, col_labels)

@@ -513,6 +513,10 @@ SHARED_POOL_SAMPLES = (
 MAX_SAMPLES = (
     Sample("b2h7w8c2-k3-s1-d2", (2, 7, 8, 2), pool(3, 1, dilation=2),
            note="dilation with overlapping windows: the separable path"),
+    Sample("nan-one-window-b1h2w2c1-k2", (1, 2, 2, 1), pool(2, 2),
+           make_input=with_values({(0, 0, 1, 0): np.nan}), gradcheck=False,
+           note="one output, NaN: the NaN test of a single-element y (torch: y NaN, the "
+           "gradient to the NaN cell)"),
     Sample("b2h7w9c3-k2-s2-odd", (2, 7, 9, 3), pool(2, 2),
            note="2x2 stride 2 on odd H and W, rows first: the windows do not tile x (its "
            "last row and column belong to no window, their gradient is 0)"),
