@@ -481,8 +481,8 @@ def test_a_nan_mean_for_a_channel_of_inf_is_caught_by_the_running_mean(monkeypat
     shifted pass once made it inf − inf = NaN)."""
     original = normalization.batch_statistics
 
-    def nan_mean(rows, sweep):
-        mean, centered, offsets, var = original(rows, sweep)
+    def nan_mean(rows, sweep, scratch=None):
+        mean, centered, offsets, var = original(rows, sweep, scratch)
         return np.where(np.isinf(mean), np.nan, mean).astype(mean.dtype), centered, offsets, var
 
     monkeypatch.setattr(normalization, "batch_statistics", nan_mean)
