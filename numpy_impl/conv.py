@@ -130,21 +130,69 @@ def _im2col_columns(kwargs: Mapping[str, Any], shape: tuple[int, ...], per_image
     return (1 if per_image else shape[0]) * plan.oh * plan.ow * plan.groups * plan.kgp
 
 
-#: Elements of a Winograd band's transformed input V and products M, 16·tiles·(C_in +
-#: C_out): the tiles per band follow from it (images in groups, then bands of tile rows),
-#: so the workspace is bounded whatever N. Measured (fwd+bwd against torch, float32): the
-#: best band was 512 tiles at 16→32 and 8→16 (≥ 768), 128–192 at 64→64 and 64→128, and
-#: fell off sharply above that (0.67 → 1.02 × torch at 64→64 from 192 to 256 tiles).
+#: The size of a Winograd band in tiles (:func:`_winograd_band_rule`): its transformed
+#: input V and products M (16·(C_in + C_out) elements a tile) hold at least WINOGRAD_BAND
+#: elements, each of its 16 GEMMs does at least WINOGRAD_WORK multiply-adds
+#: (tiles·C_in·C_out), but V and M hold at most WINOGRAD_BAND_MAX elements; the images go
+#: in groups, then bands of tile rows, so the workspace is bounded whatever N. Measured
+#: (fwd+bwd, float32, one process, N=32 unless said): bands sized by V and M elements alone
+#: were best at 128–192 tiles for 64→64 (256: +8–10%, at N=8, 16 and 32 alike) but cost
+#: small channel counts, whose GEMMs (K = 16 or 32) run too briefly per call: 16→32 28²
+#: 8.0–8.2 ms at 448 tiles, 7.5–7.7 at 896; 32→32 28² 14.0–14.3 at 378, 12.8 at 448.
+#: 64→128 and 128→128 keep the elements rule (more tiles measured within ±6% there). The
+#: cap: past ~4 MB of band buffers glibc hands them back to the system after each call and
+#: the next call faults them in again (16→32 at 2240 tiles: 1,100 page faults a call, 12.6
+#: against 7.9 ms).
 WINOGRAD_BAND = size_threshold(
     "Conv2D.WINOGRAD_BAND", 3 << 17, entries=("conv2d",),
-    measure=lambda kwargs, shape: math.prod(_winograd_geometry(kwargs, shape)), blocks=True,
-    doc="Winograd V and M elements per band, 16·tiles·(C_in + C_out)")
+    measure=lambda kwargs, shape: _winograd_bands(kwargs, shape, "elements"), blocks=True,
+    doc="Winograd V and M elements per band at least, 16·tiles·(C_in + C_out) (where this "
+    "rule sets the band)")
+WINOGRAD_WORK = size_threshold(
+    "Conv2D.WINOGRAD_WORK", 1 << 19, entries=("conv2d",),
+    measure=lambda kwargs, shape: _winograd_bands(kwargs, shape, "work"), blocks=True,
+    doc="multiply-adds of each Winograd GEMM per band at least, tiles·C_in·C_out (where "
+    "this rule sets the band: few channels)")
+WINOGRAD_BAND_MAX = size_threshold(
+    "Conv2D.WINOGRAD_BAND_MAX", 3 << 18, entries=("conv2d",),
+    measure=lambda kwargs, shape: _winograd_bands(kwargs, shape, "cap"), blocks=True,
+    doc="Winograd V and M elements per band at most (where this cap sets the band: very "
+    "few channels)")
 size_threshold(
     "Conv2D.WINOGRAD_BAND.groups", WINOGRAD_BAND, entries=("conv2d",),
-    measure=lambda kwargs, shape: (lambda n, th, tw, per_tile: n * tw * per_tile)(
-        *_winograd_geometry(kwargs, shape)),
-    blocks=True, doc="Winograd V and M elements of one tile row of the whole batch: more than "
-    "a band splits the images into groups, each with its own padded copy")
+    measure=lambda kwargs, shape: _winograd_bands(kwargs, shape, "groups"),
+    blocks=True, doc="tiles of one tile row of the whole batch, in units of a band (a band "
+    "is WINOGRAD_BAND): more than a band splits the images into groups, each with its own "
+    "padded copy")
+
+
+def _winograd_band_rule(c_in: int, c_out: int) -> tuple[int, str]:
+    """(tiles per Winograd band, the rule that set it: "elements", "work" or "cap"; see
+    WINOGRAD_BAND)."""
+    per_tile = 16 * (c_in + c_out)
+    floor, work, cap = (WINOGRAD_BAND // per_tile, WINOGRAD_WORK // (c_in * c_out),
+                        WINOGRAD_BAND_MAX // per_tile)
+    if max(floor, work) > cap:
+        return max(1, cap), "cap"
+    return (work, "work") if work > floor else (max(1, floor), "elements")
+
+
+def _winograd_bands(kwargs: Mapping[str, Any], shape: tuple[int, ...], rule: str) -> int:
+    """A sample's tiles (one tile row of the whole batch for ``rule="groups"``) in units of
+    a band, the band being WINOGRAD_BAND: at least 2·WINOGRAD_BAND for two bands, below it
+    for one; only where ``rule`` sets the band (else ValueError: the measure does not
+    apply)."""
+    n, th, tw, _ = _winograd_geometry(kwargs, shape)
+    layer = Conv2D(**kwargs)
+    tiles, which = _winograd_band_rule(layer.in_channels, layer.out_channels)
+    if rule == "groups":
+        return n * tw * WINOGRAD_BAND // tiles
+    if rule != which:
+        raise ValueError(f"the band is set by the {which} rule")
+    value = {"elements": WINOGRAD_BAND, "work": WINOGRAD_WORK, "cap": WINOGRAD_BAND_MAX}[rule]
+    return n * th * tw * value // tiles
+
+
 #: Elements of the column matrix per band of the vectorized im2col path: bands of whole
 #: images, or of output rows of one image when one image's columns exceed it.
 IM2COL_CHUNK = size_threshold(
@@ -230,8 +278,9 @@ class Conv2D(TwoPathLayer):
         touches is a contiguous run of at least N·C values (NHWC tile views have runs of
         C: about 5× slower per element); layout copies move whole C-vectors as single
         (void) items. The work runs in bands (images in groups, then tile rows) whose V
-        and M hold at most WINOGRAD_BAND elements, so they stay in cache and the workspace
-        is bounded whatever N.
+        and M hold WINOGRAD_BAND to WINOGRAD_BAND_MAX elements (more tiles for few
+        channels, so that each GEMM does WINOGRAD_WORK multiply-adds), so they stay in
+        cache and the workspace is bounded whatever N.
 
       * **im2col** (every other config: strides, dilation, groups, other kernels), in
         bands of IM2COL_CHUNK column elements: bands of whole images, or, when one
@@ -496,7 +545,7 @@ def _winograd_plan(x_shape: tuple[int, ...], pads: tuple[int, int, int, int], c_
     top, bottom, left, right = pads
     oh, ow = h + top + bottom - 2, w + left + right - 2
     th, tw = (oh + 1) // 2, (ow + 1) // 2
-    tiles = max(1, WINOGRAD_BAND // (16 * (c_in + c_out)))  # per band
+    tiles = _winograd_band_rule(c_in, c_out)[0]  # per band
     group = max(1, min(n, tiles // tw))
     band = max(1, min(th, round(tiles / (tw * group))))
     return oh, ow, th, tw, group, band

@@ -252,30 +252,46 @@ CONV_KERNEL_SAMPLES = (
     Sample("b2h5w3c2o3-k3-s2-p2", (2, 5, 3, 2), conv(2, 3, 3, stride=2, padding=2),
            note="im2col with zero padding wider than half the input (p < W < 2p): the "
            "right padding columns of each band's buffer are zeroed, not left from before"),
-    Sample("b4h32w32c16o32-k3-p1-winograd-bands", (4, 32, 32, 16), conv(16, 32, 3, padding=1),
+    Sample("b8h32w32c16o32-k3-p1-winograd-bands", (8, 32, 32, 16), conv(16, 32, 3, padding=1),
            impls=VECTORIZED_ONLY,
-           note="1024 tiles of 16·48 V and M elements: two Winograd bands (WINOGRAD_BAND = "
-           "384K), the dx row pair carried from one band into the next"),
-    Sample("b2h1w1024c16o32-k3-p1-winograd-groups", (2, 1, 1024, 16),
+           note="2048 tiles, 1024 a band for 16→32 (each GEMM 1024·16·32 = WINOGRAD_WORK "
+           "multiply-adds): two Winograd bands, the dx row pair carried from one band into "
+           "the next"),
+    Sample("b2h8w8c16o32-k3-p1-winograd", (2, 8, 8, 16), conv(16, 32, 3, padding=1),
+           note="32 tiles of 16→32: one band under the work rule"),
+    Sample("b6h16w16c64o64-k3-p1-winograd-bands-by-elements", (6, 16, 16, 64),
+           conv(64, 64, 3, padding=1),
+           impls=VECTORIZED_ONLY,
+           note="384 tiles, 192 a band for 64→64 (16·192·128 V and M elements = "
+           "WINOGRAD_BAND): two bands of 6 images' tile rows"),
+    Sample("b1h8w8c64o64-k3-p1-winograd", (1, 8, 8, 64), conv(64, 64, 3, padding=1),
+           impls=VECTORIZED_ONLY,
+           note="16 tiles of 64→64: one band under the elements rule"),
+    Sample("b4h64w64c8o16-k3-p1-winograd-bands-capped", (4, 64, 64, 8),
+           conv(8, 16, 3, padding=1),
+           impls=VECTORIZED_ONLY,
+           note="4096 tiles, 2048 a band for 8→16: the work rule would take 4096, the cap "
+           "WINOGRAD_BAND_MAX (16·2048·24 V and M elements) halves it: two bands"),
+    Sample("b2h1w2048c16o32-k3-p1-winograd-groups", (2, 1, 2048, 16),
            conv(16, 32, 3, padding=1),
            impls=VECTORIZED_ONLY,
-           note="512 tiles per tile row, a whole band: each image is its own group (its own "
+           note="1024 tiles per tile row, a whole band: each image is its own group (its own "
            "padded copy)"),
-    Sample("b3h1w512c16o32-k3-p1-winograd-groups-of-2", (3, 1, 512, 16),
+    Sample("b3h1w1024c16o32-k3-p1-winograd-groups-of-2", (3, 1, 1024, 16),
            conv(16, 32, 3, padding=1),
            impls=VECTORIZED_ONLY,
-           note="256 tiles per tile row, 512 per band: images in groups of two (2 + 1), "
+           note="512 tiles per tile row, 1024 per band: images in groups of two (2 + 1), "
            "each group with its own padded copy"),
-    Sample("nonfinite-dy-b3h1w1024c16o32-k3-p1-winograd-groups", (3, 1, 1024, 16),
+    Sample("nonfinite-dy-b3h1w2048c16o32-k3-p1-winograd-groups", (3, 1, 2048, 16),
            conv(16, 32, 3, padding=1),
-           make_upstream=with_values({(0, 0, 5, 0): np.inf, (1, 0, 700, 0): -np.inf,
+           make_upstream=with_values({(0, 0, 5, 0): np.inf, (1, 0, 1700, 0): -np.inf,
                                       (2, 0, 300, 0): np.nan}),
            gradcheck=False,
            impls=VECTORIZED_ONLY,
            note="inf, −inf and NaN in dy (one per image, output channel 0) with three "
            "one-image groups: the im2col fallback unpacks x from the three padded copies "
            "(each group's images in their place)"),
-    Sample("b1h1w1024c16o32-k3-p2-winograd-padding-bands", (1, 1, 1024, 16),
+    Sample("b1h1w2048c16o32-k3-p2-winograd-padding-bands", (1, 1, 2048, 16),
            conv(16, 32, 3, padding=2),
            impls=VECTORIZED_ONLY,
            note="one tile row per band and padding 2 above one input row: the first band "

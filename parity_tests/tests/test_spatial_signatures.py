@@ -341,10 +341,10 @@ def test_conv2d_large_one_channel_inputs_have_whole_band_sizes(kernel, shape):
     """One channel in and out: a 1x1 kernel has two im2col columns per position, so the
     bands of these 263K- and 328K-pixel inputs are many output rows of one image or several
     whole images (IM2COL_CHUNK = 128K columns); a 3x3 kernel on 97 rows of 1024 takes
-    Winograd in image groups of 24 (12,288 tiles per band, 512 per tile row). The band and
-    group sizes must stay whole numbers. Too large for the registry (its loop path runs one
-    einsum per output position, and a sum of 99K float32 products leaves the gradient
-    guards too little room)."""
+    Winograd in image groups of 48 (24,576 tiles per band: WINOGRAD_BAND_MAX, 512 per tile
+    row). The band and group sizes must stay whole numbers. Too large for the registry
+    (its loop path runs one einsum per output position, and a sum of 99K float32 products
+    leaves the gradient guards too little room)."""
     entry = CONV
     rng = np.random.default_rng(5)
     built = _float64_case(entry, {"in_channels": 1, "out_channels": 1, "kernel_size": kernel,
