@@ -264,6 +264,11 @@ CONV_KERNEL_SAMPLES = (
            impls=VECTORIZED_ONLY,
            note="384 tiles, 192 a band for 64→64 (16·192·128 V and M elements = "
            "WINOGRAD_BAND): two bands of 6 images' tile rows"),
+    Sample("b7h2w64c64o64-k3-p1-winograd-groups-by-elements", (7, 2, 64, 64),
+           conv(64, 64, 3, padding=1),
+           impls=VECTORIZED_ONLY,
+           note="32 tiles per tile row, 192 a band for 64→64 (elements rule): images in "
+           "groups of six (6 + 1), one tile row a band"),
     Sample("b1h8w8c64o64-k3-p1-winograd", (1, 8, 8, 64), conv(64, 64, 3, padding=1),
            impls=VECTORIZED_ONLY,
            note="16 tiles of 64→64: one band under the elements rule"),

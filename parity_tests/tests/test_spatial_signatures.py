@@ -25,7 +25,15 @@ from torch import nn
 
 from numpy_impl.blocks import SEBlock
 from numpy_impl.buffering import image_channel_dots, per_image_channel
-from numpy_impl.conv import IM2COL_KEEP, Conv2D, _im2col_columns, _winograd_geometry
+from numpy_impl.conv import (
+    IM2COL_KEEP,
+    Conv2D,
+    _im2col_columns,
+    _winograd_band_rule,
+    _winograd_bands,
+    _winograd_geometry,
+    _winograd_plan,
+)
 from numpy_impl.pooling import (
     AdaptiveAvgPool2d,
     AdaptiveMaxPool2d,
@@ -325,6 +333,7 @@ def test_conv2d_threshold_measures_count_what_the_kernels_work_on(sample):
             n, -(-oh // 2), -(-ow // 2), 16 * (c + co))
         with pytest.raises(ValueError):
             _im2col_columns(kwargs, sample.shape, per_image=True)
+        _assert_winograd_plan_fits_its_band(kwargs, sample.shape, layer.pads, co)
         return
     kh, kw = layer.kernel_size
     k = kh * kw * c // layer.groups + 1
@@ -333,6 +342,28 @@ def test_conv2d_threshold_measures_count_what_the_kernels_work_on(sample):
     assert _im2col_columns(kwargs, sample.shape, per_image=False) == n * per_image
     with pytest.raises(ValueError):
         _winograd_geometry(kwargs, sample.shape)
+
+
+def _assert_winograd_plan_fits_its_band(kwargs: dict[str, Any], shape: tuple[int, ...],
+                                        pads: tuple[int, int, int, int], co: int) -> None:
+    """The band rule names one rule, whose measure alone applies; the plan's groups of
+    images and bands of tile rows hold whole numbers of each and about one band of tiles:
+    at most 1.5 bands (or one tile row), at least half a band unless the whole batch fits."""
+    n, th, tw, _ = _winograd_geometry(kwargs, shape)
+    tiles, rule = _winograd_band_rule(kwargs["in_channels"], co)
+    assert isinstance(tiles, int) and tiles >= 1
+    for other in ("elements", "work", "cap"):
+        if other == rule:
+            assert _winograd_bands(kwargs, shape, other) >= 0
+        else:
+            with pytest.raises(ValueError):
+                _winograd_bands(kwargs, shape, other)
+    _, _, plan_th, plan_tw, group, band = _winograd_plan(shape, pads, co)
+    assert (plan_th, plan_tw) == (th, tw)
+    assert 1 <= group <= max(n, 1) and 1 <= band <= max(th, 1)  # an empty batch: one group
+    planned = group * band * tw
+    assert planned <= max(1.5 * tiles, tw), (group, band, tiles)
+    assert (group >= n and band == th) or planned >= tiles / 2, (group, band, tiles)
 
 
 @pytest.mark.parametrize(("kernel", "shape"), [
