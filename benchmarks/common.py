@@ -562,6 +562,13 @@ def git_commit(where: Path = ROOT) -> str:
     return commit if done.returncode == 0 and commit else "unknown"
 
 
+#: Variables that choose the BLAS or NumPy kernels rather than the CPU detecting them. Some
+#: machines set OPENBLAS_CORETYPE (older OpenBLAS builds misdetect their CPU): it then pins
+#: every GEMM to that kernel, e.g. Haswell's AVX2 on an AVX-512 CPU, half its peak.
+KERNEL_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "MKL_ENABLE_INSTRUCTIONS",
+               "MKL_DEBUG_CPU_TYPE", "NPY_DISABLE_CPU_FEATURES")
+
+
 def environment_info(threads: int) -> dict[str, Any]:
     """Machine, versions, BLAS pools, thread settings, the commit and the peer library, for
     the report."""
@@ -589,4 +596,5 @@ def environment_info(threads: int) -> dict[str, Any]:
         "peer": peer.info(),
         "env": {k: v for k, v in os.environ.items()
                 if k.endswith(("_NUM_THREADS", "_MAXIMUM_THREADS")) or k == "PARITY_BENCH_THREADS"},
+        "kernel_env": {k: os.environ[k] for k in KERNEL_VARS if k in os.environ},
     }

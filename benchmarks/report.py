@@ -600,6 +600,19 @@ def peer_text(data: dict[str, Any]) -> str:
     return f"{info.get('library')} {info.get('version')}"
 
 
+def kernel_variables_text(kernel_env: dict[str, str]) -> str:
+    """The kernel-choosing variables of the run, in bold with what to do when one forces
+    OpenBLAS's kernel (the GEMMs then run that kernel, not the one for this CPU)."""
+    if not kernel_env:
+        return "none set (each library picks its kernels for this CPU)"
+    text = ", ".join(f"{k}={v}" for k, v in sorted(kernel_env.items()))
+    if "OPENBLAS_CORETYPE" in kernel_env:
+        text = (f"**{text}: OpenBLAS runs the {kernel_env['OPENBLAS_CORETYPE']} kernel "
+                f"whatever the CPU; unset it (and OPENBLAS_L2_SIZE) in the bench command "
+                f"to time the kernel OpenBLAS picks**")
+    return text
+
+
 def machine_section(data: dict[str, Any], peak: Entry | None) -> list[str]:
     machine = data.get("machine_info") or {}
     info = machine.get("parity") or {}
@@ -624,6 +637,7 @@ def machine_section(data: dict[str, Any], peak: Entry | None) -> list[str]:
                    f"threadpoolctl capped its pools)")
     env = info.get("env") or {}
     env_text = ", ".join(f"{k}={v}" for k, v in sorted(env.items())) or "–"
+    kernel_text = kernel_variables_text(info.get("kernel_env") or {})
     return [
         "## Machine",
         "",
@@ -638,6 +652,7 @@ def machine_section(data: dict[str, Any], peak: Entry | None) -> list[str]:
         f"{info.get('numpy', '?')} / {info.get('torch', '?')} "
         f"(oneDNN {'available' if info.get('torch_mkldnn') else 'not available'}) |",
         f"| BLAS and OpenMP pools | {pools} |",
+        f"| Kernel variables | {kernel_text} |",
         f"| float32 GEMM peak | {peak_text} |",
         f"| Peer library | {cell(peer_text(data))} |",
         f"| Run | {date}, commit {commit}, pytest-benchmark {data.get('version', '?')} |",

@@ -237,6 +237,21 @@ def test_the_cpu_model_names_the_vector_extension():
                         r"(AVX-512|AVX2|SVE|NEON|SSE4\.2|SIMD unknown)\)", model), model
 
 
+def test_a_forced_blas_kernel_is_flagged_in_the_machine_table():
+    """OPENBLAS_CORETYPE pins every GEMM to one kernel (Haswell's AVX2 halves the peak of an
+    AVX-512 CPU): the report must say so, and say nothing alarming when no variable is set."""
+    data = synthetic()
+    plain = report.render_markdown(data)
+    assert "| Kernel variables | none set (each library picks its kernels" in plain
+    data["machine_info"]["parity"]["kernel_env"] = {"OPENBLAS_CORETYPE": "Haswell",
+                                                    "OPENBLAS_L2_SIZE": "512"}
+    forced = report.render_markdown(data)
+    assert ("| Kernel variables | **OPENBLAS_CORETYPE=Haswell, OPENBLAS_L2_SIZE=512: OpenBLAS "
+            "runs the Haswell kernel whatever the CPU; unset it") in forced
+    data["machine_info"]["parity"]["kernel_env"] = {"OPENBLAS_L2_SIZE": "512"}
+    assert "| Kernel variables | OPENBLAS_L2_SIZE=512 |" in report.render_markdown(data)
+
+
 def test_git_commit_is_unknown_outside_a_checkout(tmp_path):
     from benchmarks.common import ROOT, git_commit
 
