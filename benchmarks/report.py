@@ -600,12 +600,17 @@ def peer_text(data: dict[str, Any]) -> str:
     return f"{info.get('library')} {info.get('version')}"
 
 
+def assignments(env: dict[str, str]) -> str:
+    """``K=V, ...`` of a run's recorded variables, sorted by name ("" when none)."""
+    return ", ".join(f"{k}={v}" for k, v in sorted(env.items()))
+
+
 def kernel_variables_text(kernel_env: dict[str, str]) -> str:
     """The kernel-choosing variables of the run, in bold with what to do when one forces
     OpenBLAS's kernel (the GEMMs then run that kernel, not the one for this CPU)."""
     if not kernel_env:
         return "none set (each library picks its kernels for this CPU)"
-    text = ", ".join(f"{k}={v}" for k, v in sorted(kernel_env.items()))
+    text = assignments(kernel_env)
     if "OPENBLAS_CORETYPE" in kernel_env:
         text = (f"**{text}: OpenBLAS runs the {kernel_env['OPENBLAS_CORETYPE']} kernel "
                 f"whatever the CPU; unset it (and OPENBLAS_L2_SIZE) in the bench command "
@@ -636,7 +641,7 @@ def machine_section(data: dict[str, Any], peak: Entry | None) -> list[str]:
         threads = (f"{threads} (NumPy was imported before the variables were set; "
                    f"threadpoolctl capped its pools)")
     env = info.get("env") or {}
-    env_text = ", ".join(f"{k}={v}" for k, v in sorted(env.items())) or "–"
+    env_text = assignments(env) or "–"
     kernel_text = kernel_variables_text(info.get("kernel_env") or {})
     return [
         "## Machine",
