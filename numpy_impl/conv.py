@@ -130,6 +130,15 @@ def _im2col_columns(kwargs: Mapping[str, Any], shape: tuple[int, ...], per_image
     return (1 if per_image else shape[0]) * plan.oh * plan.ow * plan.groups * plan.kgp
 
 
+def _im2col_banded(kwargs: Mapping[str, Any], shape: tuple[int, ...], per_image: bool) -> int:
+    """:func:`_im2col_columns` of a sample whose column matrix the plan cuts into bands; 0
+    when the forward keeps the whole matrix (IM2COL_KEEP), which is then one band, as a
+    matrix below IM2COL_CHUNK is."""
+    if _Im2colPlan.kept_whole(_im2col_columns(kwargs, shape, per_image=False)):
+        return 0
+    return _im2col_columns(kwargs, shape, per_image)
+
+
 #: The size of a Winograd band in tiles (:func:`_winograd_band_rule`): its transformed
 #: input V and products M (16·(C_in + C_out) elements a tile) hold at least WINOGRAD_BAND
 #: elements, each of its 16 GEMMs does at least WINOGRAD_WORK multiply-adds
@@ -194,20 +203,23 @@ def _winograd_bands(kwargs: Mapping[str, Any], shape: tuple[int, ...], rule: str
 
 
 #: Elements of the column matrix per band of the vectorized im2col path: bands of whole
-#: images, or of output rows of one image when one image's columns exceed it.
+#: images, or of output rows of one image when one image's columns exceed it. A matrix the
+#: forward keeps whole (IM2COL_KEEP) is one band.
 IM2COL_CHUNK = size_threshold(
     "Conv2D.IM2COL_CHUNK", 1 << 17, entries=("conv2d",),
-    measure=lambda kwargs, shape: _im2col_columns(kwargs, shape, per_image=False),
+    measure=lambda kwargs, shape: _im2col_banded(kwargs, shape, per_image=False),
     blocks=True, doc="im2col column-matrix elements per band (bands of whole images)")
 size_threshold(
     "Conv2D.IM2COL_CHUNK.rows", IM2COL_CHUNK, entries=("conv2d",),
-    measure=lambda kwargs, shape: _im2col_columns(kwargs, shape, per_image=True),
+    measure=lambda kwargs, shape: _im2col_banded(kwargs, shape, per_image=True),
     blocks=True, doc="one image's im2col columns: above the chunk, bands of output rows "
     "whose overlapping input rows carry their gradient into the next band")
 #: Elements of the whole column matrix below which the forward keeps it for backward
 #: (instead of x) so that backward does not rebuild it: at most 2 MiB of float32 beside the
 #: output. Measured at N=64 32² 3→64 stride 2 (458,752 elements): the rebuild was 0.37 ms
-#: of 4.6 ms fwd+bwd, and keeping the columns also spares the private copy of x.
+#: of 4.6 ms fwd+bwd, and keeping the columns also spares the private copy of x. A kept
+#: matrix is one band (its memory is spent anyway): there, fwd+bwd 2.12 → 1.94 ms against
+#: bands of IM2COL_CHUNK (four GEMMs of 4,608 rows each step where one has 16,384).
 IM2COL_KEEP = size_threshold(
     "Conv2D.IM2COL_KEEP", 1 << 19, entries=("conv2d",),
     measure=lambda kwargs, shape: _im2col_columns(kwargs, shape, per_image=False),
@@ -286,19 +298,22 @@ class Conv2D(TwoPathLayer):
         bands of IM2COL_CHUNK column elements: bands of whole images, or, when one
         image's columns are larger, bands of output rows (the input rows two bands share
         carry their gradient into the next band), so the workspace stays bounded
-        whatever N. A band's columns X (P = band positions, G, Kp) are copied from the
-        padded input rows, one (void-item) copy per kernel row when the kw·C values of a
-        window row are contiguous in NHWC (groups 1, dilation 1), one per kernel offset
-        otherwise; columns ordered (i, j, ch) like each group's weight rows, then a column
-        of ones, and a column of zeros if that makes Kp = K + 1 odd (OpenBLAS ran the three
-        GEMMs of a 3-channel 3×3 kernel, K = 27, 6% slower than with Kp = 28, and K = 29
-        4% slower). With W_aug = [W_g; b_g; 0]:
+        whatever N; one band when the forward keeps the whole matrix (IM2COL_KEEP). A
+        band's columns X (P = band positions, G, Kp) are copied from the padded input
+        rows, one (void-item) copy per kernel row when the kw·C values of a window row
+        are contiguous in NHWC (groups 1, dilation 1), one per kernel offset otherwise;
+        columns ordered (i, j, ch) like each group's weight rows, then a column of ones,
+        and a column of zeros if that makes Kp = K + 1 odd (OpenBLAS ran the three GEMMs
+        of a 3-channel 3×3 kernel, K = 27, 6% slower than with Kp = 28, and K = 29 4%
+        slower). With W_aug = [W_g; b_g; 0]:
 
             y_g = X_g W_aug_g              (the bias comes with the ones column)
             [dW_g; db_g] = X_gᵀ g_g         (one GEMM gives both)
             dX_gᵀ = W_aug_g g_gᵀ            (Kp, P), overlap-added (col2im) into a
-                                           channel-first band of dxp split by column
-                                           phase, then cropped to NHWC
+                                           channel-first band of dxp split by phase,
+                                           then cropped to NHWC (:class:`_PhaseGrid`:
+                                           one flat add per kernel offset for bands of
+                                           whole images; else by column phase)
 
         per group (a batched ``np.matmul``; one plain GEMM when groups = 1).
 
@@ -881,7 +896,9 @@ class _Im2colPlan:
         kg = kh * kw * c // layer.groups
         kgp = kg + 1 + (kg + 1) % 2  # even: OpenBLAS ran the GEMMs of K = 27 or 29 slower than 28
         per_row = ow * layer.groups * kgp  # column elements of one output row of one image
-        if oh * per_row <= IM2COL_CHUNK:
+        if cls.kept_whole(n * oh * per_row):
+            images, rows = n, oh
+        elif oh * per_row <= IM2COL_CHUNK:
             images, rows = max(1, min(n, IM2COL_CHUNK // (oh * per_row))), oh
         else:
             images, rows = 1, max(1, IM2COL_CHUNK // per_row)
@@ -900,10 +917,15 @@ class _Im2colPlan:
         return r0 * self.stride[0], (r1 - 1) * self.stride[0] + span(self.kernel[0],
                                                                      self.dilation[0])
 
+    @staticmethod
+    def kept_whole(columns: int) -> bool:
+        """Whether the forward keeps a whole column matrix of that many elements for
+        backward (IM2COL_KEEP); it is then one band."""
+        return columns < IM2COL_KEEP
+
     @property
     def keeps_columns(self) -> bool:
-        """Whether the forward keeps the whole column matrix for backward (IM2COL_KEEP)."""
-        return self.x_shape[0] * self.oh * self.ow * self.groups * self.kgp < IM2COL_KEEP
+        return self.kept_whole(self.x_shape[0] * self.oh * self.ow * self.groups * self.kgp)
 
     def positions(self, n0: int, r0: int) -> int:
         """The first row of band (n0, r0) in the whole column matrix: rows are (n, r, c)."""
@@ -980,6 +1002,107 @@ class _Im2colPlan:
         return wa
 
 
+def _phase_axis(lead: int, real: int, kernel: int, stride: int, dilation: int
+                ) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """One axis of :class:`_PhaseGrid`: padded index v = stride·q + b is in phase b. Per
+    phase, the first q of a real (unpadded) index and how many real indices it holds; per
+    kernel offset i, the shift of its grid index over the output index o (offset i of
+    output o touches v = stride·o + i·dilation, grid index q − first[b])."""
+    first = tuple(-(-(lead - b) // stride) for b in range(stride))
+    count = tuple(max(0, (lead + real - 1 - b) // stride - q + 1) for b, q in enumerate(first))
+    shift = tuple(i * dilation // stride - first[i * dilation % stride] for i in range(kernel))
+    return first, count, shift
+
+
+@dataclass(frozen=True)
+class _PhaseGrid:
+    """col2im for bands of whole images, by phase: the band of dx is stored as
+    (C, N_band, sh, sw, R·OW), phase (a, b) holding the real rows and columns of padded
+    index (sh·q + a, sw·q' + b) on a grid of R rows of OW cells.
+
+    It applies when no column phase holds more than OW real columns. A grid row is then
+    as wide as a row of dcols, so every kernel offset (i, j) is ONE contiguous add of the
+    flattened (OH·OW) gradient of its C channels, shifted by row_shift[i]·OW +
+    col_shift[j] (a 255-value run where the row-and-phase layout added 16-value runs:
+    12 adds a call at N=64 32² 3→64 stride 2 took 0.32 ms, 4.6x the calls' data cost).
+    The values that would wrap into the next grid row (their column lies in the padding)
+    are zeroed in dcols first; values that fall off the grid lie in the padding too.
+    Then one copy per phase into dx.
+    """
+
+    rows: tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]  # (first, count, shift)
+    cols: tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]
+    top: int
+    left: int
+    stride: tuple[int, int]
+    dilation: tuple[int, int]
+    oh: int
+    ow: int
+
+    @classmethod
+    def of(cls, plan: _Im2colPlan) -> _PhaseGrid | None:
+        """The grid of the plan, or None (bands of output rows, or a column phase with more
+        than OW real columns: a "valid" convolution, or padding of another mode)."""
+        if plan.rows < plan.oh:
+            return None
+        _, h, w, _ = plan.x_shape
+        top, _, left, _ = plan.pads
+        (kh, kw), (sh, sw), (dh, dw) = plan.kernel, plan.stride, plan.dilation
+        cols = _phase_axis(left, w, kw, sw, dw)
+        if max(cols[1]) > plan.ow:
+            return None
+        return cls(_phase_axis(top, h, kh, sh, dh), cols, top, left, (sh, sw), (dh, dw),
+                   plan.oh, plan.ow)
+
+    @property
+    def grid_rows(self) -> int:
+        return max(self.rows[1])
+
+    def buffer(self, plan: _Im2colPlan, dtype: np.dtype) -> np.ndarray:
+        """The band of dx by phase (C, N_band, sh, sw, R·OW) for the plan's largest band."""
+        return np.empty((plan.x_shape[3], plan.images, *self.stride,
+                         self.grid_rows * self.ow), dtype)
+
+    def col2im(self, dc: np.ndarray, band: np.ndarray, dx: np.ndarray) -> None:
+        """dx (N_band, H, W, C) of the band from dc (G, kh·kw·C/G, N_band·OH·OW), dXᵀ in
+        weight-row order (i, j, ch) per group; ``band`` (C, N_band, sh, sw, R·OW) is
+        scratch. dc is changed (its wrapping values zeroed)."""
+        groups, _ = dc.shape[:2]
+        nb, _, _, c = dx.shape
+        kh, kw = len(self.rows[2]), len(self.cols[2])
+        (sh, sw), ow, size = self.stride, self.ow, self.grid_rows * self.ow
+        d6 = dc.reshape(groups, kh, kw, c // groups, nb, self.oh, ow)
+        for j, shift in enumerate(self.cols[2]):
+            wrap = slice(0, min(ow, -shift)) if shift < 0 else slice(max(0, ow - shift), ow)
+            d6[:, :, j, ..., wrap] = 0
+        src = d6.reshape(groups, kh, kw, c // groups, nb, self.oh * ow)
+        dst = band.reshape(groups, c // groups, nb, sh, sw, size)
+        written = np.zeros((sh, sw), bool)
+        for i, row_shift in enumerate(self.rows[2]):
+            for j, col_shift in enumerate(self.cols[2]):
+                f = row_shift * ow + col_shift
+                lo, hi = max(0, -f), min(self.oh * ow, size - f)
+                if hi <= lo:
+                    continue
+                a, b = i * self.dilation[0] % sh, j * self.dilation[1] % sw
+                phase = dst[:, :, :, a, b]
+                if written[a, b]:
+                    phase[..., lo + f:hi + f] += src[:, i, j, :, :, lo:hi]
+                else:  # the phase's first offset: a copy, zeros around it
+                    phase[..., lo + f:hi + f] = src[:, i, j, :, :, lo:hi]
+                    phase[..., :lo + f] = 0
+                    written[a, b] = True
+        for a, b in zip(*np.nonzero(~written), strict=True):
+            dst[:, :, :, a, b] = 0
+        for a, (q, rc) in enumerate(zip(*self.rows[:2], strict=True)):
+            for b, (q_, cc) in enumerate(zip(*self.cols[:2], strict=True)):
+                if rc and cc:
+                    r0, c0 = sh * q + a - self.top, sw * q_ + b - self.left
+                    _copy_channels_last(
+                        dx[:, r0:r0 + sh * (rc - 1) + 1:sh, c0:c0 + sw * (cc - 1) + 1:sw],
+                        band[:, :, a, b, :rc * ow].reshape(c, nb, rc, ow)[..., :cc])
+
+
 def _band(a: np.ndarray, n0: int, n1: int, r0: int, r1: int) -> np.ndarray:
     """a[n0:n1, r0:r1] as (positions, channels): whole images or rows of one image, so a
     contiguous slice of a contiguous array (a view: writes reach ``a``)."""
@@ -1036,9 +1159,10 @@ def _im2col_backward(plan: _Im2colPlan, x: np.ndarray | None, weight: np.ndarray
     dwc = np.empty_like(dwa)
     band_rows = plan.images * plan.rows * plan.ow
     dcols = np.empty(groups * kgp * band_rows, dt)
+    grid = _PhaseGrid.of(plan)
     p0, p1 = plan.input_rows(0, plan.rows)
     phases = -(-plan.padded[1] // sw)
-    dxb = np.zeros((c, plan.images, p1 - p0, sw, phases), dt)  # a band of dxp, see above
+    dxb = grid.buffer(plan, dt) if grid else np.zeros((c, plan.images, p1 - p0, sw, phases), dt)
     dx = np.empty(plan.x_shape, dt)
     carried = 0  # padded rows at the top of dxb carried over from the previous band
     for n0, n1, r0, r1 in plan.bands():
@@ -1062,6 +1186,9 @@ def _im2col_backward(plan: _Im2colPlan, x: np.ndarray | None, weight: np.ndarray
             np.matmul(xc.transpose(1, 2, 0), gg, out=dwc)
             np.matmul(wa, gg.transpose(0, 2, 1), out=dc)
         dwa += dwc
+        if grid:
+            grid.col2im(dc[:, :kg], dxb[:, :nb], dx[n0:n1])
+            continue
         # col2im: offset (i, j) of every window lands on padded rows i·dh + sh·r and
         # columns j·dw + sw·c; overlapping windows accumulate.
         d7 = dc[:, :kg].reshape(groups, kh, kw, c // groups, nb, rows, plan.ow)
@@ -1092,16 +1219,20 @@ def _im2col_backward(plan: _Im2colPlan, x: np.ndarray | None, weight: np.ndarray
 
 def _crop_phases(dst: np.ndarray, src: np.ndarray, left: int) -> None:
     """dst (N, rows, W, C) <- src (C, N, rows, sw, Q), padded column w + left = sw·q + b at
-    src[..., b, q]: one copy per column phase, with the longer of C and the phase's columns
-    innermost (NumPy's copy into NHWC runs C innermost: 1.8x slower than W innermost for
-    C = 3, 5x faster for C = 64 at 14 columns)."""
-    width, c = dst.shape[2], dst.shape[3]
+    src[..., b, q]: one copy per column phase."""
+    width = dst.shape[2]
     sw = src.shape[3]
     for b in range(sw):
         w0 = (b - left) % sw
         count, q0 = len(range(w0, width, sw)), (w0 + left) // sw  # count may be 0
-        phase = src[:, :, :, b, q0:q0 + count]
-        if c < count:
-            np.positive(phase, out=dst[:, :, w0::sw].transpose(3, 0, 1, 2), order="C")
-        else:
-            dst[:, :, w0::sw] = phase.transpose(1, 2, 3, 0)
+        _copy_channels_last(dst[:, :, w0::sw], src[:, :, :, b, q0:q0 + count])
+
+
+def _copy_channels_last(dst: np.ndarray, src: np.ndarray) -> None:
+    """dst (N, rows, cols, C) <- src (C, N, rows, cols), with the longer of C and cols
+    innermost (NumPy's copy into NHWC runs C innermost: 1.8x slower than W innermost for
+    C = 3, 5x faster for C = 64 at 14 columns)."""
+    if dst.shape[3] < dst.shape[2]:
+        np.positive(src, out=dst.transpose(3, 0, 1, 2), order="C")
+    else:
+        dst[...] = src.transpose(1, 2, 3, 0)

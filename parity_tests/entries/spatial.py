@@ -303,29 +303,45 @@ CONV_KERNEL_SAMPLES = (
            "and the last row pair lie wholly in the padding (nothing to crop into dx)"),
     Sample("b2h5w1c3o4-k3-p1", (2, 5, 1, 3), conv(3, 4, 3, padding=1),
            note="Winograd on a 1-wide image: the odd padded columns hold no input column"),
-    Sample("b3h28w28c16o8-k3-p1-g2-im2col-bands", (3, 28, 28, 16),
+    Sample("b5h28w28c16o8-k3-p1-g2-im2col-bands", (5, 28, 28, 16),
            conv(16, 8, 3, padding=1, groups=2),
            impls=VECTORIZED_ONLY,
-           note="im2col, 116K column elements per image: bands of whole images "
-           "(IM2COL_CHUNK = 128K), three of them"),
+           note="im2col, 116K column elements per image, 580K in all (not kept whole: "
+           "IM2COL_KEEP = 512K): bands of whole images (IM2COL_CHUNK = 128K), five of them"),
+    Sample("b19h14w14c16o8-k3-p1-g2-im2col-phase-bands", (19, 14, 14, 16),
+           conv(16, 8, 3, padding=1, groups=2),
+           impls=VECTORIZED_ONLY,
+           note="im2col, 29K column elements per image, 551K in all: bands of four whole "
+           "images and a last of three, each overlap-added by phase (the phase grid's "
+           "buffer reused, partly, by the last band)"),
+    Sample("b74h32w32c3o8-k3-s2-p1-im2col-phase-bands", (74, 32, 32, 3),
+           conv(3, 8, 3, stride=2, padding=1),
+           impls=VECTORIZED_ONLY,
+           note="the benchmark's stride-2 layer with 74 images (530K column elements, not "
+           "kept whole): bands of 18 whole images and a last of two, by phase"),
     Sample("b2h28w28c16o4-k5-p2-im2col-rows", (2, 28, 28, 16), conv(16, 4, 5, padding=2),
            impls=VECTORIZED_ONLY,
            note="im2col, 315K column elements per image: bands of 11 output rows, 4 input "
            "rows shared by consecutive bands"),
-    Sample("b1h60w60c32o4-k3-s2-p1-im2col-rows", (1, 60, 60, 32),
+    Sample("b2h6w8c2o2-k2-s2-p1-d3", (2, 6, 8, 2),
+           conv(2, 2, 2, stride=2, padding=1, dilation=3),
+           note="im2col by phase where a phase's first kernel offset lands past its first "
+           "cell: padded row and column 1 (x's first) are in no window, their dx is 0"),
+    Sample("b3h60w60c32o4-k3-s2-p1-im2col-rows", (3, 60, 60, 32),
            conv(32, 4, 3, stride=2, padding=1),
            impls=VECTORIZED_ONLY,
-           note="im2col with stride 2 in bands of 15 output rows: one shared input row"),
-    Sample("b1h40w40c32o4-k3-s2x1-p1-im2col-rows", (1, 40, 40, 32),
+           note="im2col with stride 2 in bands of 15 output rows: one shared input row "
+           "(three images, so that the 783K column elements are not kept whole)"),
+    Sample("b3h40w40c32o4-k3-s2x1-p1-im2col-rows", (3, 40, 40, 32),
            conv(32, 4, 3, stride=(2, 1), padding=1),
            impls=VECTORIZED_ONLY,
            note="im2col bands of 11 output rows with a row stride above the column stride: "
-           "the second band starts at padded row 11·sh"),
-    Sample("b1h1w1024c32o4-k3-s2-p3-im2col-padding-rows", (1, 1, 1024, 32),
+           "the second band starts at padded row 11·sh (three images: 696K columns)"),
+    Sample("b2h1w1024c32o4-k3-s2-p3-im2col-padding-rows", (2, 1, 1024, 32),
            conv(32, 4, 3, stride=2, padding=3),
            impls=VECTORIZED_ONLY,
            note="im2col in bands of one output row (148K column elements a row), padding 3: "
-           "the first and last bands read padding only"),
+           "the first and last bands read padding only (two images: 894K columns)"),
     Sample("b2h5w1024c32o4-k3-s2-im2col-rows", (2, 5, 1024, 32), conv(32, 4, 3, stride=2),
            impls=VECTORIZED_ONLY,
            note="im2col bands of one output row, no padding: the input row two bands share "

@@ -28,7 +28,9 @@ from numpy_impl.buffering import image_channel_dots, per_image_channel
 from numpy_impl.conv import (
     IM2COL_KEEP,
     Conv2D,
+    _im2col_banded,
     _im2col_columns,
+    _Im2colPlan,
     _winograd_band_rule,
     _winograd_bands,
     _winograd_geometry,
@@ -319,11 +321,11 @@ def test_conv2d_bias_starts_at_zero_unless_torch_default_is_asked_for():
 
 @pytest.mark.parametrize("sample", CONV.samples, ids=lambda sample: sample.name)
 def test_conv2d_threshold_measures_count_what_the_kernels_work_on(sample):
-    """test_thresholds.py trusts these two measures to say which side of WINOGRAD_BAND and
-    IM2COL_CHUNK a sample lies on; here they are recounted from the layer's output: tiles
-    of ⌈OH/2⌉ × ⌈OW/2⌉ with 16·(C_in + C_out) V and M elements each (Winograd), or
-    N·OH·OW positions of G groups of kh·kw·C_in/G columns, a ones column and a zero
-    column when that is odd (im2col)."""
+    """test_thresholds.py trusts these measures to say which side of WINOGRAD_BAND,
+    IM2COL_CHUNK and IM2COL_KEEP a sample lies on; here they are recounted from the layer's
+    output: tiles of ⌈OH/2⌉ × ⌈OW/2⌉ with 16·(C_in + C_out) V and M elements each
+    (Winograd), or N·OH·OW positions of G groups of kh·kw·C_in/G columns, a ones column and
+    a zero column when that is odd (im2col); a column matrix kept whole is one band."""
     kwargs = dict(sample.kwargs)
     layer = Conv2D(**kwargs)
     n, h, w, c = sample.shape
@@ -340,6 +342,14 @@ def test_conv2d_threshold_measures_count_what_the_kernels_work_on(sample):
     per_image = oh * ow * layer.groups * (k + k % 2)
     assert _im2col_columns(kwargs, sample.shape, per_image=True) == per_image
     assert _im2col_columns(kwargs, sample.shape, per_image=False) == n * per_image
+    # kept whole (below IM2COL_KEEP): one band, measured 0 by the chunk thresholds
+    banded = n * per_image >= IM2COL_KEEP
+    assert _im2col_banded(kwargs, sample.shape, per_image=True) == banded * per_image
+    assert _im2col_banded(kwargs, sample.shape, per_image=False) == banded * n * per_image
+    plan = _Im2colPlan.of(layer, sample.shape)
+    assert plan.keeps_columns is not banded
+    if not banded:
+        assert (plan.images, plan.rows) == (max(n, 1), oh) or n == 0
     with pytest.raises(ValueError):
         _winograd_geometry(kwargs, sample.shape)
 
