@@ -197,13 +197,15 @@ class Softmax(TwoPathLayer):
     axis: the backward needs nothing else.
     """
 
-    #: Elements per row block of the vectorized forward and backward (512 KB per float32
-    #: array, s and dy of a block within a 1 MB L2). Measured at 4096×1000 fwd+bwd (float32,
-    #: one process, interleaved): 2¹⁴ 7.1 ms, 2¹⁵ 6.3, 2¹⁶ 5.7-5.9, 2¹⁷ 5.45-5.56, 2¹⁸ 5.44-
-    #: 5.50, 2¹⁹ 5.62, 2²¹ 6.26 (fewer blocks: fewer NumPy calls; past L2 each pass
-    #: reads memory); 1024×4096 likewise, 256×1000 333 against 350 µs.
+    #: Elements per row block of the vectorized forward and backward (256 KB per float32
+    #: array: the backward's s, dy and dx of a block within a 1 MB L2). Measured at
+    #: 4096×1000 fwd+bwd (float32, one process, interleaved) on a Zen 4 core: 2¹⁴ 7.1 ms,
+    #: 2¹⁵ 6.3, 2¹⁶ 5.7-5.9, 2¹⁷ 5.45-5.56, 2¹⁸ 5.44-5.50, 2¹⁹ 5.62, 2²¹ 6.26 (fewer
+    #: blocks: fewer NumPy calls; past L2 each pass reads memory); on a Zen 5 core 2¹⁶
+    #: against 2¹⁷: 3.96 against 4.10 ms (0.969), 1024×4096 0.965, 4096×10000 0.999,
+    #: 256×1000 213 against 207 µs (1.028).
     BLOCK_ELEMENTS = size_threshold(
-        "Softmax.BLOCK_ELEMENTS", 1 << 17, entries=("softmax",), measure=_elements,
+        "Softmax.BLOCK_ELEMENTS", 1 << 16, entries=("softmax",), measure=_elements,
         blocks=True, doc="elements per row block of the vectorized forward and backward")
 
     def __init__(self, dim: int = -1, *, impl: str = "vectorized") -> None:
