@@ -1091,6 +1091,7 @@ class _PhaseGrid:
                 else:  # the phase's first offset: a copy, zeros around it
                     phase[..., lo + f:hi + f] = src[:, i, j, :, :, lo:hi]
                     phase[..., :lo + f] = 0
+                    phase[..., hi + f:] = 0
                     written[a, b] = True
         for a, b in zip(*np.nonzero(~written), strict=True):
             dst[:, :, :, a, b] = 0
