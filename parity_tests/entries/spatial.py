@@ -327,6 +327,23 @@ CONV_KERNEL_SAMPLES = (
            conv(2, 2, 2, stride=2, padding=1, dilation=3),
            note="im2col by phase where a phase's first kernel offset lands past its first "
            "cell: padded row and column 1 (x's first) are in no window, their dx is 0"),
+    Sample("b2h1w5c2o3-k1-s2", (2, 1, 5, 2), conv(2, 3, 1, stride=2),
+           note="im2col by phase with a phase that holds no input row (one row, stride 2) "
+           "and three phases no kernel offset reaches (their dx is 0)"),
+    Sample("b2h3w1c2o2-k2-same", (2, 3, 1, 2), conv(2, 2, 2, padding="same"),
+           note="im2col by phase on a 1-wide image: the second column offset lands wholly "
+           "in the right padding (a shift of OW), every value of it wraps and is zeroed"),
+    Sample("b2h1w1c2o2-k3-p5-d5", (2, 1, 1, 2), conv(2, 2, 3, padding=5, dilation=5),
+           note="im2col by phase where the outer kernel offsets reach padding only: their "
+           "adds are skipped, row by row and column by column"),
+    Sample("b2h7w6c2o2-k3-s2-p2x1-d2x1", (2, 7, 6, 2),
+           conv(2, 2, 3, stride=2, padding=(2, 1), dilation=(2, 1)),
+           note="im2col by phase with a dilation per axis: every row offset lands on row "
+           "phase 0 (2i mod 2), the column offsets on phases 0, 1, 0"),
+    Sample("b2h5w10c2o2-k3x5-s1x3-p1", (2, 5, 10, 2),
+           conv(2, 2, (3, 5), stride=(1, 3), padding=1),
+           note="a column phase with more input columns than OW (4 against 3): col2im by "
+           "column phase (not the phase grid), cropped with stride 3 and left padding 1"),
     Sample("b3h60w60c32o4-k3-s2-p1-im2col-rows", (3, 60, 60, 32),
            conv(32, 4, 3, stride=2, padding=1),
            impls=VECTORIZED_ONLY,

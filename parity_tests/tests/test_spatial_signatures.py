@@ -26,11 +26,13 @@ from torch import nn
 from numpy_impl.blocks import SEBlock
 from numpy_impl.buffering import image_channel_dots, per_image_channel
 from numpy_impl.conv import (
+    IM2COL_CHUNK,
     IM2COL_KEEP,
     Conv2D,
     _im2col_banded,
     _im2col_columns,
     _Im2colPlan,
+    _PhaseGrid,
     _winograd_band_rule,
     _winograd_bands,
     _winograd_geometry,
@@ -350,8 +352,39 @@ def test_conv2d_threshold_measures_count_what_the_kernels_work_on(sample):
     assert plan.keeps_columns is not banded
     if not banded:
         assert (plan.images, plan.rows) == (max(n, 1), oh) or n == 0
+    elif per_image <= IM2COL_CHUNK:  # the most whole images that fit a chunk
+        assert plan.rows == oh and plan.images * per_image <= IM2COL_CHUNK
+        assert plan.images == n or (plan.images + 1) * per_image > IM2COL_CHUNK
+    else:  # one image, the most output rows that fit (one at least)
+        per_row = per_image // oh
+        assert plan.images == 1 and 1 <= plan.rows < oh
+        assert plan.rows == 1 or plan.rows * per_row <= IM2COL_CHUNK
+        assert (plan.rows + 1) * per_row > IM2COL_CHUNK
     with pytest.raises(ValueError):
         _winograd_geometry(kwargs, sample.shape)
+
+
+@pytest.mark.parametrize(("shape", "kwargs", "applies"), [
+    ((64, 32, 32, 3), {"stride": 2, "padding": 1}, True),  # the benchmark's: 16 = OW
+    ((2, 7, 7, 3), {"stride": 2}, False),  # "valid": 4 even columns, OW = 3
+    ((2, 9, 9, 3), {"padding": 1}, True),  # stride 1: W = OW
+    ((2, 1, 5, 3), {"kernel_size": 1, "stride": 2}, True),  # an empty row phase
+    ((2, 5, 10, 3), {"kernel_size": (3, 5), "stride": (1, 3), "padding": 1}, False),
+    ((3, 60, 60, 32), {"stride": 2, "padding": 1}, False),  # bands of output rows
+], ids=str)
+def test_conv2d_col2im_takes_the_phase_grid_where_a_grid_row_holds_each_phase(shape, kwargs,
+                                                                              applies):
+    """The phase grid gives the same dx as the column-phase layout (the registry checks
+    both against torch), so only this test sees a rule that never, or too often, takes it:
+    it applies to bands of whole images where no column phase holds more than OW input
+    columns. Its buffer has the data's dtype."""
+    kwargs = {"kernel_size": 3, **kwargs}
+    layer = Conv2D(shape[3], 2, **kwargs)
+    plan = _Im2colPlan.of(layer, shape)
+    grid = _PhaseGrid.of(plan)
+    assert (grid is not None) is applies
+    if grid is not None:
+        assert grid.buffer(plan, np.dtype(np.float32)).dtype == np.float32
 
 
 def _assert_winograd_plan_fits_its_band(kwargs: dict[str, Any], shape: tuple[int, ...],
