@@ -227,6 +227,44 @@ IM2COL_KEEP = size_threshold(
     "columns from x band by band, below it the forward keeps them")
 
 
+def _dcols_geometry(kwargs: Mapping[str, Any], shape: tuple[int, ...]) -> tuple[int, int, int]:
+    """(Kp, C_out, positions of the largest band) of a groups-1 im2col sample."""
+    layer = Conv2D(**kwargs)
+    if layer.winograd_applies() or layer.groups != 1:
+        raise ValueError("not a groups-1 im2col config")
+    plan = _Im2colPlan.of(layer, shape)
+    return plan.kgp, plan.c_out, plan.images * plan.rows * plan.ow
+
+
+def _dcols_chunk_elements(kwargs: Mapping[str, Any], shape: tuple[int, ...]) -> int:
+    """Elements of the (P, Kp') product of a sample whose dcols go by chunks."""
+    kp, c_out, positions = _dcols_geometry(kwargs, shape)
+    if kp >= DCOLS_WIDE or c_out < DCOLS_OUTPUTS:
+        raise ValueError("dcols is one GEMM")
+    return positions * _dcols_width(kp)
+
+
+#: dX's columns dcols = W_aug gᵀ (Kp, P), groups 1, float32: for a narrow Kp (below
+#: DCOLS_WIDE) and at least DCOLS_OUTPUTS output channels, OpenBLAS runs that product (M = P,
+#: N = Kp, K = C_out) at 95 GFLOP/s for Kp = 28; g W_augᵀ (P, Kp') with Kp' = Kp rounded up
+#: to 16, in chunks of DCOLS_CHUNK elements (an L1 cache), each transposed into dcols while
+#: it is in cache, takes 0.69-0.77 of its time (P = 8192, 16384; 64 and 128 outputs; 10 to 28
+#: columns: 0.52-0.91). Not for wider Kp (Kp = 38: 0.90-1.09; 146-578: 1.5-1.8), fewer
+#: outputs (16: 0.93-1.98), float64 (0.99-2.65) or smaller chunks (128 rows of 32: 1.26x,
+#: 192: 1.13x, 256: 1.05x the time of 384).
+DCOLS_WIDE = size_threshold(
+    "Conv2D.DCOLS_WIDE", 33, entries=("conv2d",),
+    measure=lambda kwargs, shape: _dcols_geometry(kwargs, shape)[0], blocks=False,
+    doc="im2col columns Kp (groups 1) from which dcols is one (Kp, P) GEMM")
+DCOLS_OUTPUTS = size_threshold(
+    "Conv2D.DCOLS_OUTPUTS", 64, entries=("conv2d",),
+    measure=lambda kwargs, shape: _dcols_geometry(kwargs, shape)[1], blocks=False,
+    doc="output channels (groups 1) from which a narrow dcols goes by transposed chunks")
+DCOLS_CHUNK = size_threshold(
+    "Conv2D.DCOLS_CHUNK", 3 << 12, entries=("conv2d",), measure=_dcols_chunk_elements,
+    blocks=True, doc="elements of each (rows, Kp') chunk of a narrow dcols (48 KB of float32)")
+
+
 # --------------------------------------------------------------------------- the layer
 class Conv2D(TwoPathLayer):
     """y[n, r, c, g·C_out/G + o] = b[·] + Σ_{i<kh, j<kw, ch<C_in/G}
@@ -1181,7 +1219,7 @@ def _im2col_backward(plan: _Im2colPlan, x: np.ndarray | None, weight: np.ndarray
         dc = dcols[:groups * kgp * m].reshape(groups, kgp, m)
         if groups == 1:
             np.matmul(xc[:, 0].T, g, out=dwc[0])
-            np.matmul(wa[0], g.T, out=dc[0])  # dXᵀ (Kp, P); rows >= kg are not used
+            _dcols(wa[0], g, dc[0])  # dXᵀ (Kp, P); rows >= kg are not used
         else:
             gg = g.reshape(m, groups, -1).transpose(1, 0, 2)  # (G, P, C_out/G)
             np.matmul(xc.transpose(1, 2, 0), gg, out=dwc)
@@ -1216,6 +1254,30 @@ def _im2col_backward(plan: _Im2colPlan, x: np.ndarray | None, weight: np.ndarray
             dxb[:, :nb, :carried] = band[:, :, fin - b0:b1 - b0]
     dw_ = dwa[:, :kg].transpose(1, 0, 2).reshape(weight.shape)
     return dx, dw_, dwa[:, kg].reshape(-1)
+
+
+def _dcols_width(kp: int) -> int:
+    """Kp rounded up to a multiple of 16: the width of a narrow dcols' chunks."""
+    return -(-kp // 16) * 16
+
+
+def _dcols(w: np.ndarray, g: np.ndarray, out: np.ndarray) -> None:
+    """out (Kp, P) = w (Kp, C_out) · gᵀ for g (P, C_out): one GEMM, or for a narrow float32
+    Kp with many outputs (DCOLS_WIDE, DCOLS_OUTPUTS) chunks of rows of g · wᵀ (zero columns
+    up to Kp'), each transposed into ``out`` (see DCOLS_WIDE)."""
+    kp, c_out = w.shape
+    if w.dtype != np.float32 or kp >= DCOLS_WIDE or c_out < DCOLS_OUTPUTS:
+        np.matmul(w, g.T, out=out)
+        return
+    width = _dcols_width(kp)
+    wt = np.zeros((c_out, width), w.dtype)
+    wt[:, :kp] = w.T
+    rows = DCOLS_CHUNK // width
+    chunk = np.empty((rows, width), w.dtype)
+    for start in range(0, g.shape[0], rows):
+        part = chunk[:min(rows, g.shape[0] - start)]
+        np.matmul(g[start:start + rows], wt, out=part)
+        out[:, start:start + rows] = part[:, :kp].T
 
 
 def _crop_phases(dst: np.ndarray, src: np.ndarray, left: int) -> None:

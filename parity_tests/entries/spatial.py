@@ -344,6 +344,13 @@ CONV_KERNEL_SAMPLES = (
            conv(2, 2, (3, 5), stride=(1, 3), padding=1),
            note="a column phase with more input columns than OW (4 against 3): col2im by "
            "column phase (not the phase grid), cropped with stride 3 and left padding 1"),
+    Sample("b4h30w30c3o64-k3-s2-p1-dcols-chunks", (4, 30, 30, 3),
+           conv(3, 64, 3, stride=2, padding=1),
+           note="the first layer of an RGB network: Kp = 28 columns and 64 outputs, so dcols "
+           "goes by (P, 32) chunks of 384 rows, each transposed (900 positions: 384 + 384 + "
+           "132)"),
+    Sample("b2h6w6c3o64-k3-s2-p1", (2, 6, 6, 3), conv(3, 64, 3, stride=2, padding=1),
+           note="dcols by chunks, one chunk of 18 rows"),
     Sample("b3h60w60c32o4-k3-s2-p1-im2col-rows", (3, 60, 60, 32),
            conv(32, 4, 3, stride=2, padding=1),
            impls=VECTORIZED_ONLY,
