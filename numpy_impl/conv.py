@@ -239,9 +239,14 @@ def _dcols_geometry(kwargs: Mapping[str, Any], shape: tuple[int, ...]) -> tuple[
 def _dcols_chunk_elements(kwargs: Mapping[str, Any], shape: tuple[int, ...]) -> int:
     """Elements of the (P, Kp') product of a sample whose dcols go by chunks."""
     kp, c_out, positions = _dcols_geometry(kwargs, shape)
-    if kp >= DCOLS_WIDE or c_out < DCOLS_OUTPUTS:
+    if not _dcols_by_chunks(kp, c_out, np.dtype(np.float32)):
         raise ValueError("dcols is one GEMM")
     return positions * _dcols_width(kp)
+
+
+def _dcols_by_chunks(kp: int, c_out: int, dtype: np.dtype) -> bool:
+    """Whether dcols of Kp columns and C_out outputs goes by transposed chunks (DCOLS_WIDE)."""
+    return dtype == np.float32 and kp < DCOLS_WIDE and c_out >= DCOLS_OUTPUTS
 
 
 #: dX's columns dcols = W_aug gᵀ (Kp, P), groups 1, float32: for a narrow Kp (below
@@ -1266,7 +1271,7 @@ def _dcols(w: np.ndarray, g: np.ndarray, out: np.ndarray) -> None:
     Kp with many outputs (DCOLS_WIDE, DCOLS_OUTPUTS) chunks of rows of g · wᵀ (zero columns
     up to Kp'), each transposed into ``out`` (see DCOLS_WIDE)."""
     kp, c_out = w.shape
-    if w.dtype != np.float32 or kp >= DCOLS_WIDE or c_out < DCOLS_OUTPUTS:
+    if not _dcols_by_chunks(kp, c_out, w.dtype):
         np.matmul(w, g.T, out=out)
         return
     width = _dcols_width(kp)

@@ -29,6 +29,9 @@ from numpy_impl.conv import (
     IM2COL_CHUNK,
     IM2COL_KEEP,
     Conv2D,
+    _dcols_by_chunks,
+    _dcols_chunk_elements,
+    _dcols_geometry,
     _im2col_banded,
     _im2col_columns,
     _Im2colPlan,
@@ -338,6 +341,8 @@ def test_conv2d_threshold_measures_count_what_the_kernels_work_on(sample):
         with pytest.raises(ValueError):
             _im2col_columns(kwargs, sample.shape, per_image=True)
         _assert_winograd_plan_fits_its_band(kwargs, sample.shape, layer.pads, co)
+        with pytest.raises(ValueError):
+            _dcols_geometry(kwargs, sample.shape)
         return
     kh, kw = layer.kernel_size
     k = kh * kw * c // layer.groups + 1
@@ -362,6 +367,19 @@ def test_conv2d_threshold_measures_count_what_the_kernels_work_on(sample):
         assert (plan.rows + 1) * per_row > IM2COL_CHUNK
     with pytest.raises(ValueError):
         _winograd_geometry(kwargs, sample.shape)
+    if layer.groups != 1:
+        with pytest.raises(ValueError):
+            _dcols_geometry(kwargs, sample.shape)
+        return
+    kp = k + k % 2
+    assert _dcols_geometry(kwargs, sample.shape) == (
+        kp, co, plan.images * plan.rows * ow)
+    if _dcols_by_chunks(kp, co, np.dtype(np.float32)):
+        assert _dcols_chunk_elements(kwargs, sample.shape) == (
+            plan.images * plan.rows * ow * -(-kp // 16) * 16)
+    else:
+        with pytest.raises(ValueError):
+            _dcols_chunk_elements(kwargs, sample.shape)
 
 
 @pytest.mark.parametrize(("shape", "kwargs", "applies"), [
@@ -385,6 +403,17 @@ def test_conv2d_col2im_takes_the_phase_grid_where_a_grid_row_holds_each_phase(sh
     assert (grid is not None) is applies
     if grid is not None:
         assert grid.buffer(plan, np.dtype(np.float32)).dtype == np.float32
+
+
+@pytest.mark.parametrize(("kp", "c_out", "dtype", "chunks"), [
+    (28, 64, np.float32, True), (32, 128, np.float32, True), (10, 64, np.float32, True),
+    (34, 64, np.float32, False), (28, 62, np.float32, False), (28, 64, np.float64, False),
+], ids=str)
+def test_conv2d_narrow_dcols_go_by_transposed_chunks(kp, c_out, dtype, chunks):
+    """Both routes of dcols give the same values (the registry checks both against torch),
+    so only this test sees a rule that takes the chunks too rarely or too often: float32,
+    Kp below DCOLS_WIDE = 33 and at least DCOLS_OUTPUTS = 64 outputs."""
+    assert _dcols_by_chunks(kp, c_out, np.dtype(dtype)) is chunks
 
 
 def _assert_winograd_plan_fits_its_band(kwargs: dict[str, Any], shape: tuple[int, ...],
