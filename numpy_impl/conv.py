@@ -233,7 +233,7 @@ def _dcols_geometry(kwargs: Mapping[str, Any], shape: tuple[int, ...]) -> tuple[
     if layer.winograd_applies() or layer.groups != 1:
         raise ValueError("not a groups-1 im2col config")
     plan = _Im2colPlan.of(layer, shape)
-    return plan.kgp, plan.c_out, plan.images * plan.rows * plan.ow
+    return plan.kgp, plan.c_out, plan.band_positions
 
 
 def _dcols_chunk_elements(kwargs: Mapping[str, Any], shape: tuple[int, ...]) -> int:
@@ -969,6 +969,11 @@ class _Im2colPlan:
         return columns < IM2COL_KEEP
 
     @property
+    def band_positions(self) -> int:
+        """Positions (column-matrix rows) of the largest band."""
+        return self.images * self.rows * self.ow
+
+    @property
     def keeps_columns(self) -> bool:
         return self.kept_whole(self.x_shape[0] * self.oh * self.ow * self.groups * self.kgp)
 
@@ -981,7 +986,7 @@ class _Im2colPlan:
         """The column matrix (P, G, Kp) of the largest band (of every position with
         ``whole``), column K ones and any column after it zeros (the bands fill columns
         0..K − 1), and a buffer for the padded input rows of a band (None without padding)."""
-        positions = (self.x_shape[0] * self.oh if whole else self.images * self.rows) * self.ow
+        positions = self.x_shape[0] * self.oh * self.ow if whole else self.band_positions
         cols = np.empty((positions, self.groups, self.kgp), dtype)
         cols[:, :, self.kg] = 1
         cols[:, :, self.kg + 1:] = 0
@@ -1165,7 +1170,7 @@ def _im2col_forward(plan: _Im2colPlan, x: np.ndarray, weight: np.ndarray,
     wa = plan.augmented_weight(weight, bias)
     y = np.empty((plan.x_shape[0], plan.oh, plan.ow, plan.c_out), x.dtype)
     cols, xbuf = plan.buffers(x.dtype, whole=keep)
-    band_rows = plan.images * plan.rows * plan.ow
+    band_rows = plan.band_positions
     out = None if groups == 1 else np.empty((groups, band_rows, wa.shape[2]), x.dtype)
     for n0, n1, r0, r1 in plan.bands():
         m = (n1 - n0) * (r1 - r0) * plan.ow
@@ -1204,7 +1209,7 @@ def _im2col_backward(plan: _Im2colPlan, x: np.ndarray | None, weight: np.ndarray
     built, xbuf = plan.buffers(dt) if cols is None else (None, None)
     dwa = np.zeros((groups, kgp, plan.c_out // groups), dt)  # [dW; db] per group
     dwc = np.empty_like(dwa)
-    band_rows = plan.images * plan.rows * plan.ow
+    band_rows = plan.band_positions
     dcols = np.empty(groups * kgp * band_rows, dt)
     grid = _PhaseGrid.of(plan)
     p0, p1 = plan.input_rows(0, plan.rows)
