@@ -91,22 +91,32 @@ class BatchNorm(Layer):
     on a "wide" view of the block (k rows at a time, the per-channel vector tiled k times:
     NumPy's inner loop then runs over k·C values instead of C). Forward: sweep 1 Σx (GEMV)
     and Σx² (einsum) per block; only when some channel's mean exceeds its spread, sweep 2
-    c = x − μ_b, Σc and Σc²; last sweep y = c·(γ/s) + (β − offset_b·γ/s) in two in-place
-    operations. Backward: sweep 1 Σ dy (GEMV) and Σ dy·v (einsum) per block (v below);
+    c = x − μ_b, Σc and Σc²; last sweep y = c·(γ/s) + (β − offset_b·γ/s) in two
+    operations (the product into y, or into the kept array of the "scaled" route, then
+    the add into y). Backward: sweep 1 Σ dy (GEMV) and Σ dy·v (einsum) per block (v below);
     sweep 2 dx = k₁·(dy − (v·k₂ + k₃_b)) in four in-place operations (no temporary).
 
     After forward the layer keeps what backward needs: values v (M, C), per-block offsets
     o_b (B, C) and a factor f (C,) with x̂ = (v − o_b)·f, 1/s (C,), and whether batch
-    statistics were used. With batch statistics, SMALLEST_GAMMA <= |γ| < inf and |β| <= |γ|
-    in every channel (always without affine parameters), v is the output y itself
-    (returned read-only), o_b = β and f = 1/γ, and no copy of x is made (a pass over the
-    input): y = c·(γ/s) + (β − ō_b·γ/s) (ō_b = mean − μ_b) carries roundings of
-    |γ|·(|c| + |ō_b|)/s and of |y| <= |γ|·|x̂| + |β|, so (y − β)/γ is x̂ to within
-    ~u·(2|x̂| + 2|ō_b|/s + 1), the order of the u·(|x̂| + |μ|/s) of forming x̂ from x
-    (|ō_b| = |μ| <= s unshifted; shifted, ō_b is a block mean's distance from the mean).
-    Otherwise (|γ| below SMALLEST_GAMMA or below |β|, a non-finite γ, eval mode with
-    running statistics) v is c = x − μ_b per block (x itself, as a private copy, when no
-    shift was needed: μ_b = 0; x − running_mean in eval mode with running statistics),
+    statistics were used (:meth:`_xhat_source` picks v). With batch statistics and
+    SMALLEST_GAMMA <= |γ| < inf in every channel (always without affine parameters), no
+    copy of x is made (a pass over the input):
+
+    - where also |β| <= |γ| in every channel, v is the output y itself (returned
+      read-only), o_b = β and f = 1/γ: y = c·(γ/s) + (β − ō_b·γ/s) (ō_b = mean − μ_b)
+      carries roundings of |γ|·(|c| + |ō_b|)/s and of |y| <= |γ|·|x̂| + |β|, so (y − β)/γ
+      is x̂ to within ~u·(2|x̂| + 2|ō_b|/s + 1), the order of the u·(|x̂| + |μ|/s) of
+      forming x̂ from x (|ō_b| = |μ| <= s unshifted; shifted, ō_b is a block mean's
+      distance from the mean);
+    - otherwise v is the product c·(γ/s) the output's sweep forms anyway (kept in an array
+      of its own: y = v + (β − ō_b·γ/s) is then one add from it), o_b = ō_b·γ/s and
+      f = 1/γ: its roundings are u·|γ|·(|c| + |ō_b|)/s, so x̂ is within ~u·(|x̂| +
+      2|ō_b|/s) whatever β is. From y, a channel with γ = 1e-3 and β = 10 would lose
+      ~ulp(10)/1e-3 ≈ 1e-3 in float32.
+
+    Otherwise (|γ| below SMALLEST_GAMMA, where γ·x̂ underflows, a non-finite γ, eval mode
+    with running statistics) v is c = x − μ_b per block (x itself, as a private copy, when
+    no shift was needed: μ_b = 0; x − running_mean in eval mode with running statistics),
     o_b = ō_b (0 in eval) and f = 1/s. Never x̂.
     """
 
@@ -123,8 +133,9 @@ class BatchNorm(Layer):
         "BatchNorm.WIDE_ELEMENTS", 1 << 13, entries=BATCH_NORM_ENTRIES, measure=_channels,
         blocks=False, doc="channels below which the elementwise passes run on wide views")
 
-    #: The smallest |γ| for which backward takes x̂ from the output (see above): y = γ x̂ is
-    #: then subnormal only where |x̂| < 2^-102 (float32), a term below any tolerance.
+    #: The smallest |γ| for which backward takes x̂ from the output or from c·γ/s (see
+    #: above): γ x̂ is then subnormal only where |x̂| < 2^-102 (float32), a term below any
+    #: tolerance.
     SMALLEST_GAMMA = 2.0 ** -24
 
     #: Accepted input ranks and their layouts (the channels always last).
@@ -220,11 +231,12 @@ class BatchNorm(Layer):
         y = np.empty(rows.shape, dtype)
         # inf − inf, 0·inf, a NaN or inf variance: NaN, as torch
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            from_output = batch_stats and self._output_gives_xhat()
+            source = self._xhat_source() if batch_stats else "copy"
             if batch_stats:
-                # from the output: no private copy of x, and y's buffer holds x − μ_b if any
+                # from the output or scaled: no private copy of x, and y's buffer holds
+                # x − μ_b if any
                 mean, centered, offsets, var = batch_statistics(
-                    rows, sweep, scratch=y if from_output else None)
+                    rows, sweep, scratch=None if source == "copy" else y)
                 if updates and m > 0:
                     self._update_running_stats(mean, var, m, dtype)
             else:  # x − running_mean is taken in the output's sweep below
@@ -240,32 +252,37 @@ class BatchNorm(Layer):
                 shifts += self._params["bias"]
             wide = sweep.tile(np.concatenate([scale[None], shifts]))  # one tiling for all
             wide_scale, wide_shifts = wide[0], wide[1:]
+            scaled = np.empty(rows.shape, dtype) if source == "scaled" else y
             for i, block in enumerate(sweep.blocks):
-                c_b, y_b = sweep.wide(centered[block]), sweep.wide(y[block])
+                c_b, s_b, y_b = (sweep.wide(a[block]) for a in (centered, scaled, y))
                 if not batch_stats:
                     np.subtract(sweep.wide(rows[block]), wide_mean, out=c_b)
-                np.multiply(c_b, wide_scale, out=y_b)
-                y_b += wide_shifts[i]
-        if from_output:  # x̂ = (y − β)·(1/γ)
-            gamma = self._params["weight"] if self.affine else np.ones(self.num_features,
-                                                                         dtype)
+                np.multiply(c_b, wide_scale, out=s_b)
+                np.add(s_b, wide_shifts[i], out=y_b)
+        gamma = self._params["weight"] if self.affine else np.ones(self.num_features, dtype)
+        if source == "output":  # x̂ = (y − β)·(1/γ)
             beta = self._params.get("bias", np.zeros(self.num_features, dtype))
             cache = (y, np.broadcast_to(beta, offsets.shape).copy(), 1 / gamma, inv_std,
                      batch_stats)
+        elif source == "scaled":  # x̂ = (scaled − offset_b·γ/s)·(1/γ)
+            cache = (scaled, offsets * scale, 1 / gamma, inv_std, batch_stats)
         else:  # x̂ = (centered − offset_b)·(1/s)
             cache = (centered, offsets, inv_std, inv_std, batch_stats)
         return self._remember_output(y.reshape(x.shape), cache)
 
-    def _output_gives_xhat(self) -> bool:
-        """Whether backward can take x̂ = (y − β)/γ from the output: SMALLEST_GAMMA <= |γ|
-        < inf and |β| <= |γ| in every channel (see the class docstring); always without
-        affine parameters (y = x̂)."""
+    def _xhat_source(self) -> str:
+        """Where a batch-statistics backward takes x̂ from (see the class docstring):
+        ``"output"``, y itself, when SMALLEST_GAMMA <= |γ| < inf and |β| <= |γ| in every
+        channel (always without affine parameters, y = x̂); ``"scaled"``, the product
+        (x − μ_b)·γ/s that y's sweep forms anyway, kept, when only the first holds;
+        ``"copy"``, a private copy of x, otherwise."""
         if not self.affine:
-            return True
+            return "output"
         gamma = np.abs(self._params["weight"])
+        if not np.all((gamma >= self.SMALLEST_GAMMA) & np.isfinite(gamma)):
+            return "copy"
         beta = np.abs(self._params["bias"]) if "bias" in self._params else 0
-        return bool(np.all((gamma >= self.SMALLEST_GAMMA) & np.isfinite(gamma)
-                           & (beta <= gamma)))
+        return "output" if np.all(beta <= gamma) else "scaled"
 
     def _sweep(self, rows: int) -> Sweep:
         """The :class:`Sweep` of a batch of ``rows`` rows (the last one is kept: forward and

@@ -155,13 +155,22 @@ def affine_from_output(layer: Any, rng: np.random.Generator) -> None:
     layer.params["bias"][...] = gamma * rng.uniform(-0.9, 0.9, layer.num_features)
 
 
-def affine_from_copy(layer: Any, rng: np.random.Generator) -> None:
+def affine_scaled(layer: Any, rng: np.random.Generator) -> None:
     """As :func:`affine_from_output`, but channel 0 has γ = 1e-3 and β = 10 (a sample's
-    ``setup``): |β| > |γ| there, so backward takes x̂ from the private copy of x. From the
-    output it would be off by ~ulp(10)/1e-3 ≈ 1e-3 in float32, far past the tolerance."""
+    ``setup``): |β| > |γ| there, so backward takes x̂ from the kept c·γ/s (the "scaled"
+    source of ``BatchNorm._xhat_source``). From the output it would be off by
+    ~ulp(10)/1e-3 ≈ 1e-3 in float32, far past the tolerance."""
     affine_from_output(layer, rng)
     layer.params["weight"][0] = 1e-3
     layer.params["bias"][0] = 10.0
+
+
+def affine_from_copy(layer: Any, rng: np.random.Generator) -> None:
+    """As :func:`affine_scaled`, but channel 1 has γ = 0 (a sample's ``setup``): c·γ/s
+    holds nothing of x̂ there, so backward takes x̂ from a private copy of x; that
+    channel's weight gradient Σ dy·x̂ still needs it."""
+    affine_scaled(layer, rng)
+    layer.params["weight"][1] = 0.0
 
 
 def huge_channel(value: float, channel: int) -> Any:
@@ -219,12 +228,18 @@ BN_SAMPLES = batch_norm_samples((4, 5, 5, 3), "b4h5w5c3") + (
     Sample("train-from-output-b4h5w5c3", (4, 5, 5, 3), {"num_features": 3},
            setup=affine_from_output, steps=2,
            note="|β| < |γ| everywhere: backward takes x̂ = (y − β)/γ from the output"),
+    Sample("train-scaled-b4h5w5c3", (4, 5, 5, 3), {"num_features": 3},
+           setup=affine_scaled, steps=2,
+           note="γ = 1e-3, β = 10 in channel 0: backward takes x̂ from the kept c·γ/s"),
     Sample("train-from-copy-b4h5w5c3", (4, 5, 5, 3), {"num_features": 3},
            setup=affine_from_copy, steps=2,
-           note="γ = 1e-3, β = 10 in channel 0: backward takes x̂ from the copy of x"),
+           note="γ = 0 in channel 1: backward takes x̂ from the copy of x"),
     Sample("train-mean100-from-output-b4h5w5c3", (4, 5, 5, 3), {"num_features": 3},
            setup=affine_from_output, make_input=normal(0.5, 50.0),
            note="shifted statistics written into the output's buffer, then y in place"),
+    Sample("train-mean100-scaled-b4h5w5c3", (4, 5, 5, 3), {"num_features": 3},
+           setup=affine_scaled, make_input=normal(0.5, 50.0),
+           note="shifted statistics in the output's buffer, then c·γ/s kept"),
     Sample("train-mean100-from-copy-b4h5w5c3", (4, 5, 5, 3), {"num_features": 3},
            setup=affine_from_copy, make_input=normal(0.5, 50.0),
            note="shifted statistics in the private copy of x"),

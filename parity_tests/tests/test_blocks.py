@@ -282,8 +282,10 @@ def _forward_peak(layer: BatchNorm2d, x: np.ndarray) -> tuple[np.ndarray, int]:
 def test_batch_norm_training_keeps_its_output_not_a_copy_of_x(shift):
     """With |β| <= |γ| (and without affine parameters) training-mode forward allocates y
     and nothing of x's size besides (the shifted statistics use y's buffer), and keeps y,
-    returned read-only; with γ = 1e-3, β = 10 in a channel it keeps a private copy of x.
-    Memory is counted with tracemalloc (NumPy reports its buffers to it), not timed."""
+    returned read-only; with γ = 1e-3, β = 10 in a channel it keeps c·γ/s, computed in
+    the product y's sweep makes anyway (two arrays of x's size, y writable, no copy of x);
+    with γ = 0 in a channel, a private copy of x. Memory is counted with tracemalloc
+    (NumPy reports its buffers to it), not timed."""
     rng = case_rng(SEED, "test_blocks-keeps-output")
     x = (rng.standard_normal((64, 16, 16, 16)) + shift).astype(np.float32)  # 1 MB
     for affine in (True, False):
@@ -292,22 +294,58 @@ def test_batch_norm_training_keeps_its_output_not_a_copy_of_x(shift):
         kept = layer._cache[0]
         assert np.shares_memory(kept, y) and not y.flags.writeable, affine
         assert peak < 1.6 * x.nbytes, (affine, peak / x.nbytes)  # y and small vectors
+        _assert_gives_xhat(layer, x)
     layer = BatchNorm2d(16)
     layer.params["weight"][0], layer.params["bias"][0] = 1e-3, 10.0
     y, peak = _forward_peak(layer, x)
     kept = layer._cache[0]
     assert not np.shares_memory(kept, y) and not np.shares_memory(kept, x)
+    assert y.flags.writeable and 2 * x.nbytes <= peak < 2.6 * x.nbytes
+    _assert_gives_xhat(layer, x)
+    layer.params["weight"][1] = 0.0
+    y, peak = _forward_peak(layer, x)
+    kept = layer._cache[0]
+    assert not np.shares_memory(kept, y) and not np.shares_memory(kept, x)
     assert y.flags.writeable and peak >= 2 * x.nbytes
-    # where (y − β)/γ would not give x̂ back: 1/γ = 0 (inf), NaN, γ below SMALLEST_GAMMA
-    for gamma in (np.inf, -np.inf, np.nan, 2.0 ** -25, 0.0):
+    _assert_gives_xhat(layer, x)
+
+
+def _assert_gives_xhat(layer: BatchNorm2d, x: np.ndarray) -> None:
+    """The cache's (v, o_b, f) give x̂ = (v − o_b)·f back to a few float32 ulps (one block)."""
+    kept, offsets, factor = layer._cache[:3]
+    assert offsets.shape[0] == 1
+    exact = x.astype(np.float64).reshape(kept.shape)
+    exact = (exact - exact.mean(axis=0)) / np.sqrt(exact.var(axis=0) + layer.eps)
+    error = np.abs((kept - offsets[0]) * factor - exact)
+    assert np.all(error <= 1e-6 * (np.abs(exact) + 1)), error.max()
+
+
+def test_batch_norm_takes_xhat_from_where_it_is_exact():
+    """The edges of ``BatchNorm._xhat_source``: the output needs SMALLEST_GAMMA <= |γ| <
+    inf and |β| <= |γ| in every channel, the kept c·γ/s the first only; else the copy."""
+    layer = BatchNorm2d(3)
+    assert layer._xhat_source() == "output"
+    # where c·γ/s and (y − β)/γ hold nothing of x̂: 1/γ = 0 (inf), NaN, γ below
+    # SMALLEST_GAMMA (γ·x̂ subnormal or zero)
+    for gamma in (np.inf, -np.inf, np.nan, 2.0 ** -25, 0.0, -0.0):
         layer.params["weight"][0], layer.params["bias"][0] = gamma, 0.0
-        assert not layer._output_gives_xhat(), gamma
-    layer.params["weight"][0] = 2.0 ** -24
-    assert layer._output_gives_xhat()
+        assert layer._xhat_source() == "copy", gamma
+    for gamma in (2.0 ** -24, -(2.0 ** -24)):
+        layer.params["weight"][0] = gamma
+        assert layer._xhat_source() == "output", gamma
+        layer.params["bias"][0] = 2.0 ** -23
+        assert layer._xhat_source() == "scaled", gamma
+        layer.params["bias"][0] = 0.0
     layer.params["weight"][0], layer.params["bias"][0] = -0.5, 0.5  # |β| = |γ|: still
-    assert layer._output_gives_xhat()
+    assert layer._xhat_source() == "output"
     layer.params["bias"][0] = np.nextafter(np.float32(0.5), np.float32(1))
-    assert not layer._output_gives_xhat()
+    assert layer._xhat_source() == "scaled"
+    layer.params["weight"][2] = np.float32(2.0 ** -25)  # another channel's γ decides
+    assert layer._xhat_source() == "copy"
+    assert BatchNorm2d(3, affine=False)._xhat_source() == "output"
+    nobias = BatchNorm2d(3, bias=False)
+    nobias.params["weight"][...] = 1e-3
+    assert nobias._xhat_source() == "output"
 
 
 @pytest.mark.parametrize("layer", ["batch_norm1d", "batch_norm2d", "batch_norm3d"])
