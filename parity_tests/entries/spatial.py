@@ -404,11 +404,14 @@ def window_errors() -> tuple[ErrorInput, ...]:
                    args=(zeros(5, 5, 3),)),
         ErrorInput("empty-spatial", "forward", ValueError, r"x must have height and width >= 1",
                    kwargs={"kernel_size": 1}, args=(zeros(2, 0, 5, 3),)),
+        ErrorInput("empty-width", "forward", ValueError, r"x must have height and width >= 1",
+                   kwargs={"kernel_size": 1}, args=(zeros(2, 5, 0, 3),)),
         _too_large("kernel-larger-than-input", (2, 6), zeros(2, 5, 5, 3),
                    r"kernel_size \(2, 6\) is larger than the padded input \(5, 5\)"),
-        _too_large("kernel-larger-than-padded-input", (8, 2), zeros(2, 5, 5, 3),
-                   r"kernel_size \(8, 2\) is larger than the padded input \(7, 5\)",
-                   padding=(1, 0)),
+        _too_large("kernel-larger-than-padded-input", (8, 2), zeros(2, 5, 4, 3),
+                   r"kernel_size \(8, 2\) is larger than the padded input \(7, 6\) \(x "
+                   r"height, width \(5, 4\) plus padding top/bottom \(1, 1\), left/right "
+                   r"\(1, 1\)\)", padding=1),
         _refused("stride-zero", r"stride must be >= 1, got 0", stride=0),
         _refused("stride-negative", r"stride\[1\] must be >= 1, got -2", stride=(1, -2)),
         _refused("padding-negative", r"padding must be >= 0, got -1", padding=-1),
@@ -473,6 +476,9 @@ CONV_ERRORS = parametrized_layer_errors(IMAGES) + window_errors() + impl_errors(
     _too_large("dilated-kernel-larger-than-input", 3, IMAGES,
                r"kernel_size \(3, 3\) with dilation \(3, 3\) spans \(7, 7\) and is larger "
                r"than the padded input \(5, 5\)", dilation=3),
+    _too_large("dilated-kernel-taller-than-input", (3, 2), IMAGES,
+               r"kernel_size \(3, 2\) with dilation \(3, 1\) spans \(7, 2\) and is larger "
+               r"than the padded input \(5, 5\)", dilation=(3, 1)),
 )
 
 CONV = Entry(
@@ -549,6 +555,10 @@ SHARED_POOL_SAMPLES = (
            "it (3 windows, not 4)"),
     Sample("b2h6w6c2-k3-s2-p1-ceil", (2, 6, 6, 2), pool(3, 2, 1, ceil_mode=True),
            note="the added window covers a real row, a padded row and one past the padding"),
+    Sample("b2h2w5c2-k5-s2-p2", (2, 2, 5, 2), pool(5, 2, 2),
+           note="the one window on the height axis spans rows −2 .. 2: kernel offset 0 has "
+           "no output, yet its cell slice for zero outputs, slice(0, −1, 2), would pick row "
+           "0; such offsets are left out"),
     Sample("b0h6w6c3-k2-empty", (0, 6, 6, 3), pool(2), guard=False,
            note="a zero-size batch: the gradient is empty"),
     Sample("nonfinite-b2h6w6c3-k2", (2, 6, 6, 3), pool(2), make_input=nonfinite(0.2),
@@ -679,6 +689,10 @@ MAX_ERRORS = CEIL_ERRORS + (
     ErrorInput("dilated-kernel-larger-than-input", "forward", ValueError,
                r"kernel_size \(3, 3\) with dilation \(3, 3\) spans \(7, 7\) and is larger "
                r"than the padded input \(4, 4\)", kwargs={"kernel_size": 3, "dilation": 3}),
+    ErrorInput("dilated-kernel-taller-than-input", "forward", ValueError,
+               r"kernel_size \(3, 2\) with dilation \(2, 1\) spans \(5, 2\) and is larger "
+               r"than the padded input \(4, 4\)",
+               kwargs={"kernel_size": (3, 2), "dilation": (2, 1)}),
     ErrorInput("window-of-padding-only", "forward", ValueError,
                r"a window on the height axis \(size 2\) holds no input cell, only padding",
                kwargs={"kernel_size": (2, 1), "padding": (1, 0), "dilation": (3, 1)},
