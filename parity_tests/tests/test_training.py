@@ -20,6 +20,7 @@ The helpers live in :mod:`parity_tests.training_parity` (shared with
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -143,12 +144,10 @@ def test_sequential_train_eval_reach_nested_layers_and_predict_leaves_grads():
 
 # --------------------------------------------------------------------------- optimizer steps
 @pytest.mark.slow
-@pytest.mark.parametrize("dtype", [F64, F32], ids=["float64", "float32"])
-@pytest.mark.parametrize("name", list(OPTIMIZERS))
-def test_optimizer_steps_match_torch(name: str, dtype: np.dtype):
+def _assert_steps_match_torch(label: str, numpy_cls: type, torch_cls: type,
+                              hyper: dict[str, Any], dtype: np.dtype) -> None:
     """Ten steps on the same arrays with fresh random gradients each step; the parameters
     match torch.optim after every step (float64: 1e-14 relative; float32: 2 ulp-ish)."""
-    numpy_cls, torch_cls, hyper = OPTIMIZERS[name]
     rng = np.random.default_rng(7)
     params = {"w": rng.standard_normal((4, 5)).astype(dtype),
               "b": rng.standard_normal(5).astype(dtype)}
@@ -170,9 +169,53 @@ def test_optimizer_steps_match_torch(name: str, dtype: np.dtype):
             moved = np.max(np.abs(expected - start[key]))
             error = np.max(np.abs(value - expected))
             assert error <= tolerance * max(np.max(np.abs(expected)), 1.0), (
-                f"{name} {dtype}: {key} after step {step + 1} differs from torch by "
+                f"{label} {dtype}: {key} after step {step + 1} differs from torch by "
                 f"{error:.2e} (the step moved it by {moved:.2e})")
             assert moved > 100 * tolerance, "the step must move the parameters measurably"
+
+
+@pytest.mark.parametrize("dtype", [F64, F32], ids=["float64", "float32"])
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_optimizer_steps_match_torch(name: str, dtype: np.dtype):
+    _assert_steps_match_torch(name, *OPTIMIZERS[name], dtype)
+
+
+#: Hyperparameters at values a mutation run showed untested (an optimizer comparing a
+#: setting with 1 instead of 0, refusing β₁ = 0): each must still step as torch.optim does.
+EDGE_HYPERPARAMETERS: dict[str, tuple[type, type, dict[str, Any]]] = {
+    "sgd-weight-decay-1": (SGD, torch.optim.SGD, {"lr": 0.05, "weight_decay": 1.0}),
+    "sgd-momentum-0-dampening": (SGD, torch.optim.SGD,
+                                 {"lr": 0.05, "momentum": 0.0, "dampening": 0.5}),
+    "sgd-momentum-1": (SGD, torch.optim.SGD, {"lr": 0.01, "momentum": 1.0}),
+    "adam-weight-decay-1": (Adam, torch.optim.Adam, {"lr": 0.005, "weight_decay": 1.0}),
+    "adam-beta1-0": (Adam, torch.optim.Adam, {"lr": 0.005, "betas": (0.0, 0.999)}),
+}
+
+
+@pytest.mark.parametrize("name", list(EDGE_HYPERPARAMETERS))
+def test_optimizer_edge_hyperparameters_match_torch(name: str):
+    _assert_steps_match_torch(name, *EDGE_HYPERPARAMETERS[name], F64)
+
+
+def test_optimizer_skips_only_the_parameters_without_a_gradient():
+    """A parameter with no gradient (a frozen one) is left alone; the ones after it still
+    move (the search for gradients must not stop at the first missing one)."""
+    params = {name: np.ones(3, dtype=np.float32) for name in ("a", "b", "c")}
+    grads = {"a": np.ones(3, dtype=np.float32), "c": np.ones(3, dtype=np.float32)}
+    SGD(params, lr=0.5, grads=grads).step()
+    assert np.all(params["a"] == 0.5) and np.all(params["c"] == 0.5)
+    assert np.all(params["b"] == 1.0)
+
+
+def test_sgd_momentum_buffer_is_a_copy_of_the_first_gradient():
+    """torch's first momentum buffer is a clone of d: a gradient array changed in place after
+    step() (a layer accumulating into it) must not move the buffer."""
+    params = {"w": np.zeros(3, dtype=np.float64)}
+    grads = {"w": np.ones(3)}
+    sgd = SGD(params, lr=0.1, momentum=0.9, grads=grads)
+    sgd.step()
+    grads["w"] += 100.0
+    assert np.all(sgd.state["w"]["momentum_buffer"] == 1.0)
 
 
 def test_optimizer_state_uses_torch_names_and_keeps_dtype():
@@ -193,16 +236,20 @@ def test_optimizer_state_uses_torch_names_and_keeps_dtype():
 @pytest.mark.parametrize(
     ("make", "error", "match"),
     [
-        (lambda m: SGD(m, lr=-0.1), ValueError, "lr must be >= 0, got -0.1"),
-        (lambda m: SGD(m, lr=float("nan")), ValueError, "lr must be finite"),
+        (lambda m: SGD(m, lr=-0.1), ValueError, "^SGD: lr must be >= 0, got -0.1"),
+        (lambda m: SGD(m, lr=float("nan")), ValueError, "^SGD: lr must be finite"),
+        (lambda m: Adam(m, betas=(float("nan"), 0.999)), ValueError,
+         r"^Adam: betas\[0\] must be finite"),
         (lambda m: SGD(m, lr=0.1, momentum=-0.5), ValueError, "momentum must be >= 0"),
         (lambda m: SGD(m, lr=0.1, weight_decay=-1), ValueError, "weight_decay must be >= 0"),
         (lambda m: SGD(m, lr=0.1, nesterov=True), ValueError, "nesterov momentum requires"),
         (lambda m: SGD(m, lr=0.1, momentum=0.9, dampening=0.1, nesterov=True), ValueError,
          "nesterov momentum requires"),
         (lambda m: SGD(m, lr="0.1"), TypeError, "lr must be a real number"),
-        (lambda m: Adam(m, betas=(1.0, 0.999)), ValueError, r"betas\[0\] must lie in \[0, 1\)"),
-        (lambda m: Adam(m, betas=(0.9, -0.1)), ValueError, r"betas\[1\] must lie in \[0, 1\)"),
+        (lambda m: Adam(m, betas=(1.0, 0.999)), ValueError,
+         r"^Adam: betas\[0\] must lie in \[0, 1\)"),
+        (lambda m: Adam(m, betas=(0.9, -0.1)), ValueError,
+         r"^Adam: betas\[1\] must lie in \[0, 1\)"),
         (lambda m: Adam(m, betas=0.9), TypeError, "betas must be a pair"),
         (lambda m: Adam(m, eps=-1e-8), ValueError, "eps must be >= 0"),
         (lambda m: Adam(m, amsgrad=1), TypeError, "amsgrad must be a bool"),
@@ -223,10 +270,13 @@ def test_optimizer_step_refuses_missing_or_mismatched_gradients():
     with pytest.raises(RuntimeError, match="no parameter has a gradient"):
         SGD(model, lr=0.1).step()
     params = {"w": np.ones(3, dtype=np.float32)}
-    with pytest.raises(TypeError, match="has dtype float64 but the parameter is float32"):
+    with pytest.raises(TypeError, match=r"^SGD\.step: grads\['w'\] has dtype float64 but the "
+                                         r"parameter is float32"):
         SGD(params, lr=0.1, grads={"w": np.ones(3)}).step()
     with pytest.raises(ValueError, match=r"has shape \(2,\), expected \(3,\)"):
         SGD(params, lr=0.1, grads=lambda: {"w": np.ones(2, dtype=np.float32)}).step()
+    with pytest.raises(TypeError, match=r"^SGD\.step: grads\['w'\] must be a numpy\.ndarray"):
+        SGD(params, lr=0.1, grads={"w": [1.0, 2.0, 3.0]}).step()  # type: ignore[dict-item]
 
 
 # --------------------------------------------------------------------------- fit
@@ -290,6 +340,14 @@ def test_fit_validates_its_arguments():
     ce = SoftmaxCrossEntropyLoss()
     with pytest.raises(ValueError, match="x has 1347 samples but y has 10"):
         fit(model, ce, opt, x, y[:10], epochs=1, batch_size=8, rng=0, progress=False)
+    with pytest.raises(ValueError, match=r"^fit: x has no samples"):
+        fit(model, ce, opt, x[:0], y[:0], epochs=1, batch_size=8, rng=0, progress=False)
+    with pytest.raises(TypeError, match=r"^fit: x must be a numpy\.ndarray"):
+        fit(model, ce, opt, x.tolist(), y, epochs=1, batch_size=8, rng=0, progress=False)
+    with pytest.raises(TypeError, match=r"^fit: y must be a numpy\.ndarray, got list"):
+        fit(model, ce, opt, x, y.tolist(), epochs=1, batch_size=8, rng=0, progress=False)
+    one = fit(model, ce, opt, x[:1], y[:1], epochs=1, batch_size=8, rng=0, progress=False)
+    assert len(one.loss) == 1  # a single sample is a batch
     with pytest.raises(ValueError, match="batch_size must be >= 1"):
         fit(model, ce, opt, x, y, epochs=1, batch_size=0, rng=0, progress=False)
     with pytest.raises(TypeError, match="validation must be a pair"):
@@ -411,3 +469,54 @@ def test_seed_004_setup_stalls_with_dead_relus_and_the_fixes_train():
     assert accuracy_seed < 0.15 and alive_seed == 0.0 and spread_seed < 1e-9
     accuracy_fixed, alive_fixed, _ = run(1.0, "kaiming_uniform", 32, 10, 0.02, 0.9)
     assert accuracy_fixed > 0.9 and alive_fixed > 0.3
+
+
+def test_batch_indices_cut_the_order_into_batches_and_name_bad_arguments():
+    """Without shuffle: 0 … n−1 in chunks of batch_size, the last one short unless
+    drop_last; the errors name the function and the argument."""
+    chunks = [list(b) for b in batch_indices(10, 4, shuffle=False)]
+    assert chunks == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert [len(b) for b in batch_indices(10, 4, shuffle=False, drop_last=True)] == [4, 4]
+    assert [list(b) for b in batch_indices(3, 8, shuffle=False)] == [[0, 1, 2]]
+    with pytest.raises(ValueError, match=r"^batch_indices: n must be >= 1, got 0"):
+        list(batch_indices(0, 4, shuffle=False))
+    with pytest.raises(ValueError, match=r"^batch_indices: batch_size must be >= 1, got 0"):
+        list(batch_indices(10, 0, shuffle=False))
+    with pytest.raises(ValueError, match=r"^batch_indices: shuffle=True needs rng \(a numpy "
+                       r"Generator\)$"):
+        list(batch_indices(10, 4))
+
+
+@pytest.mark.parametrize("batch_size", [None, 7], ids=["whole", "batches-of-7"])
+@pytest.mark.parametrize("training", [True, False], ids=["from-train", "from-eval"])
+def test_evaluate_returns_the_full_batch_loss_and_accuracy_and_restores_the_mode(
+        batch_size: int | None, training: bool):
+    """evaluate's loss is the full-batch mean loss whatever the batches (here 40 samples
+    in batches of 7, the last one of 5), its accuracy the fraction of arg-max hits, both
+    in eval mode; the model comes back in the mode it was in."""
+    model = mlp(np.float64)
+    x, _, y, _ = digits("float64")
+    x, y = x[:40], y[:40]
+    model.train(training)
+    loss, hits = evaluate(model, SoftmaxCrossEntropyLoss(), x, y, batch_size=batch_size)
+    assert model.training is training
+    model.eval()
+    scores = model.forward(x)
+    expected = SoftmaxCrossEntropyLoss().forward(scores, y)
+    assert abs(loss - expected) <= 1e-12 * abs(expected)
+    assert hits == np.mean(np.argmax(scores, axis=1) == y)
+    with pytest.raises(ValueError, match=r"^evaluate: batch_size must be >= 1, got 0"):
+        evaluate(model, SoftmaxCrossEntropyLoss(), x, y, batch_size=0)
+
+
+def test_accuracy_takes_labels_or_one_hot_rows_and_needs_two_classes():
+    scores = np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])
+    labels = np.array([1, 1, 1])
+    assert accuracy(scores, labels) == pytest.approx(2 / 3)
+    assert accuracy(scores, np.eye(2)[labels]) == pytest.approx(2 / 3)  # one-hot rows
+    assert accuracy(scores, np.eye(2)[[0, 0, 1]]) == pytest.approx(2 / 3)  # each row's arg-max
+    assert accuracy(scores[:1], labels[:1]) == 1.0  # one row
+    assert accuracy(scores, labels.astype(float)) is None  # float labels: not classes
+    assert accuracy(scores, np.eye(3)[labels]) is None  # rows of another width
+    assert accuracy(scores[:, :1], labels) is None  # one column: not a classification
+    assert accuracy(scores[:0], labels[:0]) is None
