@@ -154,11 +154,15 @@ def training_batches(n: int, batch_size: int, steps: int, seed: int) -> Iterator
     rng = np.random.default_rng(seed)
     taken = 0
     while True:
+        epoch_start = taken
         for index in batch_indices(n, batch_size, rng):
             if taken == steps:
                 return
             taken += 1
             yield index
+        if taken == epoch_start:  # an epoch without batches would loop forever
+            raise RuntimeError(f"training_batches: batch_indices({n}, {batch_size}) gave no "
+                               f"batch")
 
 
 def run_trajectories(

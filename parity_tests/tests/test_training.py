@@ -19,6 +19,7 @@ The helpers live in :mod:`parity_tests.training_parity` (shared with
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -113,8 +114,15 @@ def test_sequential_add_refuses_losses_mixed_dtypes_and_non_layers():
     with pytest.raises(TypeError, match="float64 but the model's earlier layers compute in "
                                         "float32"):
         Sequential(Linear(2, 2, dtype=np.float32), ReLU(), Linear(2, 2, dtype=np.float64))
-    with pytest.raises(TypeError, match="must be a numpy_impl Layer"):
+    with pytest.raises(TypeError, match=r"^Sequential\.add: layer must be a numpy_impl Layer "
+                                        r"\(with forward/backward\), got function"):
         Sequential(lambda x: x)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^Sequential\.add: layer 2 \(Linear\) computes in "
+                                        "float64"):
+        Sequential(Linear(2, 2, dtype=np.float32), ReLU(), Linear(2, 2, dtype=np.float64))
+    with pytest.raises(TypeError, match=r"^Sequential\.add: layer must be a Layer, got the "
+                                        "loss MSELoss"):
+        Sequential(MSELoss())  # type: ignore[arg-type]
     with pytest.raises(RuntimeError, match="no layers"):
         Sequential().forward(np.zeros((1, 2)))
     with pytest.raises(TypeError, match="dtype float64 but the layer computes in float32"):
@@ -233,36 +241,69 @@ def test_optimizer_state_uses_torch_names_and_keeps_dtype():
     assert sgd.state["0.weight"] == {}
 
 
+def _read_only(values: np.ndarray) -> np.ndarray:
+    values.flags.writeable = False
+    return values
+
+
 @pytest.mark.parametrize(
-    ("make", "error", "match"),
+    ("make", "error", "message"),
     [
-        (lambda m: SGD(m, lr=-0.1), ValueError, "^SGD: lr must be >= 0, got -0.1"),
-        (lambda m: SGD(m, lr=float("nan")), ValueError, "^SGD: lr must be finite"),
-        (lambda m: Adam(m, betas=(float("nan"), 0.999)), ValueError,
-         r"^Adam: betas\[0\] must be finite"),
-        (lambda m: SGD(m, lr=0.1, momentum=-0.5), ValueError, "momentum must be >= 0"),
-        (lambda m: SGD(m, lr=0.1, weight_decay=-1), ValueError, "weight_decay must be >= 0"),
-        (lambda m: SGD(m, lr=0.1, nesterov=True), ValueError, "nesterov momentum requires"),
+        (lambda m: SGD(m, lr=-0.1), ValueError, "SGD: lr must be >= 0, got -0.1"),
+        (lambda m: SGD(m, lr=float("nan")), ValueError, "SGD: lr must be finite"),
+        (lambda m: SGD(m, lr="0.1"), TypeError, "SGD: lr must be a real number, got str"),
+        (lambda m: SGD(m, lr=0.1, momentum=-0.5), ValueError,
+         "SGD: momentum must be >= 0, got -0.5"),
+        (lambda m: SGD(m, lr=0.1, dampening=float("nan")), ValueError,
+         "SGD: dampening must be finite, got nan"),
+        (lambda m: SGD(m, lr=0.1, weight_decay=-1), ValueError,
+         "SGD: weight_decay must be >= 0, got -1"),
+        (lambda m: SGD(m, lr=0.1, nesterov=1), TypeError,
+         "SGD: nesterov must be a bool, got int"),
+        (lambda m: SGD(m, lr=0.1, nesterov=True), ValueError,
+         "SGD: nesterov momentum requires momentum > 0 and dampening = 0, got momentum=0.0, "
+         "dampening=0.0"),
         (lambda m: SGD(m, lr=0.1, momentum=0.9, dampening=0.1, nesterov=True), ValueError,
-         "nesterov momentum requires"),
-        (lambda m: SGD(m, lr="0.1"), TypeError, "lr must be a real number"),
+         "SGD: nesterov momentum requires"),
+        (lambda m: Adam(m, lr=-1), ValueError, "Adam: lr must be >= 0, got -1"),
+        (lambda m: Adam(m, betas=(float("nan"), 0.999)), ValueError,
+         "Adam: betas[0] must be finite"),
         (lambda m: Adam(m, betas=(1.0, 0.999)), ValueError,
-         r"^Adam: betas\[0\] must lie in \[0, 1\)"),
+         "Adam: betas[0] must lie in [0, 1), got 1.0"),
         (lambda m: Adam(m, betas=(0.9, -0.1)), ValueError,
-         r"^Adam: betas\[1\] must lie in \[0, 1\)"),
-        (lambda m: Adam(m, betas=0.9), TypeError, "betas must be a pair"),
-        (lambda m: Adam(m, eps=-1e-8), ValueError, "eps must be >= 0"),
-        (lambda m: Adam(m, amsgrad=1), TypeError, "amsgrad must be a bool"),
-        (lambda m: SGD(m.params, lr=0.1), TypeError, "grads is required"),
-        (lambda m: SGD({}, lr=0.1, grads={}), ValueError, "params is empty"),
-        (lambda m: SGD([1, 2], lr=0.1), TypeError, "params must be a model"),
+         "Adam: betas[1] must lie in [0, 1), got -0.1"),
+        (lambda m: Adam(m, betas=0.9), TypeError, "Adam: betas must be a pair"),
+        (lambda m: Adam(m, eps=-1e-8), ValueError, "Adam: eps must be >= 0, got -1e-08"),
+        (lambda m: Adam(m, weight_decay=-1), ValueError,
+         "Adam: weight_decay must be >= 0, got -1"),
+        (lambda m: Adam(m, amsgrad=1), TypeError, "Adam: amsgrad must be a bool, got int"),
+        (lambda m: SGD(m.params, lr=0.1), TypeError, "SGD: grads is required"),
+        (lambda m: SGD(m, lr=0.1, grads={}), TypeError,
+         "SGD: grads must be None when params is a model (its .grads are used)"),
+        (lambda m: SGD({}, lr=0.1, grads={}), ValueError, "SGD: params is empty"),
+        (lambda m: SGD([1, 2], lr=0.1), TypeError,
+         "SGD: params must be a model/layer with .params and .grads or a mapping name -> "
+         "ndarray, got list"),
         (lambda m: SGD({"w": np.zeros(3, dtype=int)}, grads={}), TypeError,
-         "must have dtype float32 or float64"),
+         "SGD: params['w'] must have dtype float32 or float64, got int64"),
+        (lambda m: Adam({"w": _read_only(np.ones(3))}, grads={}), ValueError,
+         "Adam: params['w'] is read-only; it is updated in place"),
     ],
 )
-def test_optimizer_arguments_are_validated(make: Callable, error: type, match: str):
-    with pytest.raises(error, match=match):
+def test_optimizer_arguments_are_validated(make: Callable, error: type, message: str):
+    """Each message starts with the class and names the argument (and what it got)."""
+    with pytest.raises(error, match="^" + re.escape(message)):
         make(mlp())
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam"])
+def test_optimizer_defaults_are_torchs(name: str):
+    ours = {"SGD": SGD, "Adam": Adam}[name](mlp())
+    theirs = getattr(torch.optim, name)(nn.Linear(2, 2).parameters()).defaults
+    for key in ("lr", "momentum", "dampening", "weight_decay", "nesterov", "betas", "eps",
+                "amsgrad"):
+        if key in theirs:
+            assert getattr(ours, key) == pytest.approx(theirs[key]), key
 
 
 def test_optimizer_step_refuses_missing_or_mismatched_gradients():
@@ -327,7 +368,8 @@ def test_fit_regression_has_no_accuracy_and_stops_on_divergence():
     assert history.accuracy == [None] * 20
     assert history.loss[-1] < 1e-6 * history.loss[0]
     model = Sequential(Linear(3, 1, dtype=np.float64, rng=0))
-    with (pytest.raises(FloatingPointError, match="lower the learning rate"),
+    with (pytest.raises(FloatingPointError, match=r"^fit: the loss became inf at epoch 5, "
+                                                  r"step 20; lower the learning rate"),
           np.errstate(over="ignore", invalid="ignore")):
         fit(model, MSELoss(), SGD(model, lr=100.0), x * 1e3, y, epochs=50, batch_size=16,
             rng=0, progress=False)
@@ -348,15 +390,45 @@ def test_fit_validates_its_arguments():
         fit(model, ce, opt, x, y.tolist(), epochs=1, batch_size=8, rng=0, progress=False)
     one = fit(model, ce, opt, x[:1], y[:1], epochs=1, batch_size=8, rng=0, progress=False)
     assert len(one.loss) == 1  # a single sample is a batch
-    with pytest.raises(ValueError, match="batch_size must be >= 1"):
-        fit(model, ce, opt, x, y, epochs=1, batch_size=0, rng=0, progress=False)
-    with pytest.raises(TypeError, match="validation must be a pair"):
-        fit(model, ce, opt, x, y, epochs=1, batch_size=8, rng=0, validation=x,
-            progress=False)  # type: ignore[arg-type]
+    bad_arguments = [
+        (dict(epochs=0), ValueError, "fit: epochs must be >= 1, got 0"),
+        (dict(batch_size=0), ValueError, "fit: batch_size must be >= 1, got 0"),
+        (dict(batch_size=1348, drop_last=True), ValueError,
+         "fit: batch_size 1348 > 1347 samples with drop_last=True leaves no batch"),
+        (dict(validation=x), TypeError, "fit: validation must be a pair (x_val, y_val)"),
+        (dict(validation=[x, y]), TypeError, "fit: validation must be a pair (x_val, y_val)"),
+        (dict(validation=(x, y[:3])), ValueError, "fit: x_val has 1347 samples but y_val has 3"),
+        (dict(validation=(x.tolist(), y)), TypeError, "fit: x_val must be a numpy.ndarray"),
+        (dict(rng="a"), TypeError, "fit: rng must be a numpy.random.Generator"),
+    ]
+    for changed, error, message in bad_arguments:
+        arguments = dict(epochs=1, batch_size=8, rng=0, progress=False) | changed
+        with pytest.raises(error, match="^" + re.escape(message)):
+            fit(model, ce, opt, x, y, **arguments)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"lr_schedule\(0\) must be a finite learning rate"):
         fit(model, ce, opt, x, y, epochs=1, batch_size=8, rng=0, progress=False,
             lr_schedule=lambda epoch: -1.0)
     assert accuracy(np.zeros((3, 1)), np.zeros(3, dtype=int)) is None
+
+
+def test_fit_history_without_learning_is_the_full_batch_loss_and_accuracy():
+    """With lr = 0 the model never changes, so an epoch's loss (the batches' losses weighted
+    by their sizes) and accuracy are those of the whole training set; drop_last drops the
+    short batch and nothing else."""
+    x, _, y, _ = digits()
+    model = mlp()
+    history = fit(model, SoftmaxCrossEntropyLoss(), SGD(model, lr=0.0), x, y, epochs=2,
+                  batch_size=500, rng=3, progress=False)
+    loss, hits = evaluate(model, SoftmaxCrossEntropyLoss(), x, y)
+    assert len(history.step_loss) == 6  # 1347 = 500 + 500 + 347, twice
+    assert history.loss == pytest.approx([loss, loss], rel=1e-12)
+    assert history.accuracy == pytest.approx([hits, hits], rel=1e-12)
+    dropped = fit(model, SoftmaxCrossEntropyLoss(), SGD(model, lr=0.0), x, y, epochs=1,
+                  batch_size=500, rng=3, drop_last=True, progress=False)
+    assert dropped.step_loss == history.step_loss[:2]
+    whole = fit(model, SoftmaxCrossEntropyLoss(), SGD(model, lr=0.0), x, y, epochs=1,
+                batch_size=1347, rng=3, drop_last=True, progress=False)
+    assert whole.loss == pytest.approx([loss], rel=1e-12)
 
 
 def test_fit_lr_schedule_sets_the_rate_per_epoch():
@@ -520,3 +592,12 @@ def test_accuracy_takes_labels_or_one_hot_rows_and_needs_two_classes():
     assert accuracy(scores, np.eye(3)[labels]) is None  # rows of another width
     assert accuracy(scores[:, :1], labels) is None  # one column: not a classification
     assert accuracy(scores[:0], labels[:0]) is None
+
+
+def test_sequential_repr_and_config_list_the_layers_as_torch_prints_them():
+    model = Sequential(Linear(2, 3, dtype=np.float32, rng=0), ReLU())
+    linear = ("Linear(in_features=2, out_features=3, bias=True, weight_init='xavier_uniform', "
+              "bias_init='zeros', dtype='float32')")
+    assert repr(model) == f"Sequential(\n  (0): {linear}\n  (1): ReLU()\n)"
+    assert repr(Sequential()) == "Sequential()"
+    assert model.config() == {"layers": [linear, "ReLU()"]}
