@@ -33,7 +33,8 @@ beside the bound (``context``). torch is timed as the benchmarks time it
   of a lower limit (it is measured beside, as is the update's second NumPy pass).
 - BatchNorm2d train N=32 16² C=64: Σx and Σx² (one GEMV, one einsum), y written once,
   Σdy and Σdy·x̂ (GEMV, einsum) and dx written once; on wide views (k rows as one, as the
-  layer does) where that is faster.
+  layer does) where that is faster. Beside it, the four passes NumPy's two-operand ufuncs
+  add to that least (y's shift, dx's three more).
 - SE block N=32 16² C=64 (r = 16), against the seed's torch module in NCHW as the goal
   is: the squeeze Σx, y = x ⊙ s, Σ dy ⊙ x and dx = dy ⊙ s, each one pass; the two tiny
   products, the sigmoid and the squeeze's gradient term are left out.
@@ -489,6 +490,15 @@ def batchnorm(rng: np.random.Generator, repeat: int) -> Bound:
         return fastest(name, candidates, repeat)
 
     images = (n, hw, hw, c)
+    # the passes NumPy's two-operand ufuncs add (repeated in place, dx's chain overflows to
+    # inf and NaN, which run at the same speed: silenced here, outside the timed calls)
+    with np.errstate(over="ignore", invalid="ignore"):
+        context = [
+            pass_("y's second pass, + shift (NumPy has no fused multiply-add ufunc)", (
+                "np.add", lambda i, xs, d, o, ones, v, w: np.add(xs[i], w, out=o[i]))),
+            pass_("dx's three further passes (a·dy + b·x̂ + c in two-operand ufuncs: + c, "
+                  "dy − that, · a)", ("np.add, np.subtract, np.multiply", _dx_rest)),
+        ]
     return Bound(
         target="BatchNorm2d train fwd+bwd N=32 16² C=64",
         least="statistics in one read each, y and dx each written once, backward's two sums",
@@ -512,7 +522,16 @@ def batchnorm(rng: np.random.Generator, repeat: int) -> Bound:
         torch=torch_part("torch BatchNorm2d channels_last train forward+backward",
                          nn.BatchNorm2d(c), x.reshape(images), dy.reshape(images), repeat,
                          channels_last=True),
+        context=context,
     )
+
+
+def _dx_rest(i: slice, xs: np.ndarray, d: np.ndarray, o: np.ndarray, ones: np.ndarray,
+             v: np.ndarray, w: np.ndarray) -> None:
+    """The passes batch norm's dx takes after its first product, in place in ``o``."""
+    np.add(o[i], w, out=o[i])
+    np.subtract(d[i], o[i], out=o[i])
+    np.multiply(o[i], w, out=o[i])
 
 
 BOUNDS = (linear, conv, conv_strided, maxpool, maxpool_overlapping, softmax, batchnorm,
