@@ -16,6 +16,7 @@ SE blocks: the seed's modules' signatures).
 from __future__ import annotations
 
 import inspect
+import re
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -43,7 +44,9 @@ from numpy_impl import (
     SoftmaxCrossEntropyLoss,
     Tanh,
 )
-from numpy_impl.base import Loss, is_frozen
+from numpy_impl.base import Loss, detach_cache, is_frozen, protect
+from numpy_impl.conv import Conv2D
+from numpy_impl.reshape import Flatten
 from parity_tests.engine import build_case, run_numpy
 from parity_tests.registry import REGISTRY, Case
 from parity_tests.seeding import case_rng, seed_from_env
@@ -461,6 +464,109 @@ def test_a_frozen_input_is_kept_without_a_copy_and_a_plain_one_is_copied():
     assert np.shares_memory(linear._cache, s)
     linear.forward(x)
     assert not np.shares_memory(linear._cache, x)
+
+
+@pytest.mark.parametrize("kind", ["view-of-writable-base", "owner-made-writable-again"])
+def test_a_read_only_input_that_can_still_change_is_copied(kind: str):
+    """Read-only is not enough: a caller's read-only view of a writable array can change
+    through its base, and a read-only array that owns its data can be made writable again
+    (``flags.writeable = True``), so the cache copies both; only a frozen output, whose
+    chain of bases is read-only up to the output itself, is kept as it is."""
+    values = np.linspace(-1, 1, 6).reshape(2, 3).copy()  # owns its data
+    if kind == "view-of-writable-base":
+        x, writable = values[:], values
+        x.flags.writeable = False
+    else:
+        x = writable = values
+        x.flags.writeable = False
+    assert not is_frozen(x)
+    linear, expected = Linear(3, 2, dtype=np.float64, rng=0), Linear(3, 2, dtype=np.float64,
+                                                                      rng=0)
+    linear.forward(x)
+    expected.forward(values.copy())
+    writable.flags.writeable = True
+    writable *= 5
+    dy = np.ones((2, 2))
+    np.testing.assert_array_equal(linear.backward(dy), expected.backward(dy))
+    np.testing.assert_array_equal(linear.grads["weight"], expected.grads["weight"])
+
+
+def test_caches_held_in_dicts_and_lists_are_detached_and_protected_like_tuples():
+    x, kept = np.ones(3), np.zeros(3)
+    detached = detach_cache({"x": x, "pair": [x, kept]}, (x,))
+    assert not np.shares_memory(detached["x"], x) and np.array_equal(detached["x"], x)
+    assert not np.shares_memory(detached["pair"][0], x)
+    assert detached["pair"][1] is kept  # not the caller's: kept as it is
+    y = np.arange(3.0)
+    frozen, cache = protect(y, {"y": y}, ())
+    assert is_frozen(frozen) and cache["y"] is y
+    other = np.arange(3.0)
+    plain, _ = protect(other, {"kept": kept}, ())
+    assert plain is other and plain.flags.writeable
+
+
+def test_calling_a_layer_or_a_loss_is_its_forward_and_their_defaults_are_torchs():
+    x = np.linspace(-1, 1, 12).reshape(4, 3)
+    linear = Linear(3, 2, dtype=np.float64, rng=0)
+    np.testing.assert_array_equal(linear(x), linear.forward(x))
+    target = np.zeros((4, 3))
+    assert MSELoss()(x, target) == MSELoss().forward(x, target)
+    assert MSELoss().reduction == "mean" and Conv2D(2, 3, 3).impl == "vectorized"
+    assert repr(MSELoss()) == "MSELoss(reduction='mean')"
+    assert repr(SoftmaxCrossEntropyLoss(reduction="sum")) == (
+        "SoftmaxCrossEntropyLoss(weight=None, ignore_index=-100, reduction='sum', "
+        "label_smoothing=0.0)")
+    linear.backward(np.ones((4, 2)))
+    linear.zero_grad()
+    assert {name: g.shape for name, g in linear.grads.items()} == {"weight": (3, 2),
+                                                                   "bias": (2,)}
+    assert not any(g.any() for g in linear.grads.values())
+
+
+def test_a_scalar_upstream_gradient_scales_a_reduced_loss():
+    x, target = np.linspace(-1, 1, 6).reshape(2, 3), np.zeros((2, 3))
+    loss = MSELoss()
+    loss.forward(x, target)
+    plain = loss.backward()
+    np.testing.assert_array_equal(loss.backward(2.0), 2 * plain)
+    np.testing.assert_array_equal(loss.backward(np.float64(3.0)), 3 * plain)
+    np.testing.assert_array_equal(loss.backward(np.array(0.5)), 0.5 * plain)  # 0-d
+    with pytest.raises(TypeError, match=r"^MSELoss\.backward: dy must be None or a real "
+                                        r"scalar with reduction='mean' \(the loss is a "
+                                        r"scalar\), got str$"):
+        loss.backward("a")
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda layer, loss: layer.backward(np.ones((4, 3))), ValueError,
+         "Linear.backward: dy has shape (4, 3), expected (4, 2) (the shape of the forward "
+         "output)"),
+        (lambda layer, loss: layer.backward(np.ones((4, 2), np.float32)), TypeError,
+         "Linear.backward: dy has dtype float32 but the layer computes in float64"),
+        (lambda layer, loss: loss.backward(), TypeError,
+         "MSELoss.backward: dy is required with reduction='none': the upstream gradient of "
+         "the per-element loss, shape (2, 3)"),
+        (lambda layer, loss: loss.backward(np.ones((3, 3))), ValueError,
+         "MSELoss.backward: dy has shape (3, 3), expected (2, 3) (the shape of the "
+         "per-element loss)"),
+        (lambda layer, loss: loss.backward(np.ones((2, 3), np.float32)), TypeError,
+         "MSELoss.backward: dy has dtype float32 but the layer computes in float64"),
+        (lambda layer, loss: loss.backward("a"), TypeError,
+         "MSELoss.backward: dy must be a numpy.ndarray of float32 or float64, got str"),
+        (lambda layer, loss: Flatten().forward(np.ones(3)), ValueError,
+         "Flatten.forward: x must have at least 2 dimension(s) (batch, ...), e.g. NHWC "
+         "images, got shape (3,)"),
+    ],
+)
+def test_bad_upstream_gradients_are_named_with_what_was_expected(call, error, message):
+    layer = Linear(3, 2, dtype=np.float64, rng=0)
+    layer.forward(np.ones((4, 3)))
+    loss = MSELoss(reduction="none")
+    loss.forward(np.ones((2, 3)), np.zeros((2, 3)))
+    with pytest.raises(error, match="^" + re.escape(message)):
+        call(layer, loss)
 
 
 # --------------------------------------------------------------------------- torch's numbers

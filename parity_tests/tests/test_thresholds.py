@@ -11,12 +11,13 @@ from __future__ import annotations
 import ast
 import importlib
 import pkgutil
+import re
 from pathlib import Path
 
 import pytest
 
 import numpy_impl
-from numpy_impl.thresholds import THRESHOLDS
+from numpy_impl.thresholds import THRESHOLDS, size_threshold
 from parity_tests.registry import BY_NAME
 
 for module in pkgutil.iter_modules(numpy_impl.__path__):
@@ -99,3 +100,19 @@ def test_every_integer_constant_in_the_layers_is_a_declared_threshold():
     assert not undeclared, (
         f"integer constants in numpy_impl that are not declared with size_threshold (a size "
         f"threshold is a code path a registry sample must cross): {undeclared}")
+
+
+def test_each_threshold_is_named_once_says_what_it_is_and_whether_it_blocks():
+    names = [t.name for t in THRESHOLDS]
+    assert all(isinstance(name, str) and name for name in names)
+    assert len(set(names)) == len(names)
+    assert all(isinstance(t.blocks, bool) for t in THRESHOLDS)
+    assert all(isinstance(t.doc, str) and t.doc for t in THRESHOLDS)
+    assert any(t.blocks for t in THRESHOLDS) and not all(t.blocks for t in THRESHOLDS)
+    first = THRESHOLDS[0]
+    count = len(THRESHOLDS)
+    with pytest.raises(ValueError, match=rf"^size_threshold: '{re.escape(first.name)}' is "
+                                         r"declared twice$"):
+        size_threshold(first.name, first.value, first.entries, first.measure, first.blocks,
+                       first.doc)
+    assert len(THRESHOLDS) == count
