@@ -569,6 +569,37 @@ def test_bad_upstream_gradients_are_named_with_what_was_expected(call, error, me
         call(layer, loss)
 
 
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: Linear(2, 2, dtype="not-a-dtype"),
+         "Linear: dtype must be float32 or float64, got 'not-a-dtype'"),
+        (lambda: Linear(2, 2, dtype=np.float64).forward(np.ones((1, 2), int)),
+         "Linear.forward: x must have dtype float32 or float64, got int64; cast it with "
+         ".astype(np.float32)"),
+        # a cast hint only for numbers: a bool or string array is not one to cast
+        (lambda: Linear(2, 2, dtype=np.float64).forward(np.ones((1, 2), bool)),
+         "Linear.forward: x must have dtype float32 or float64, got bool"),
+        (lambda: Linear(2, 2, dtype=np.float64).forward(np.matrix([[1.0, 2.0]])),
+         "Linear.forward: x must be a plain numpy.ndarray of float32 or float64, got the "
+         "subclass numpy.matrix; array subclasses are refused because they change the "
+         "arithmetic (np.matrix multiplies as matrices, a masked array skips masked "
+         "entries); convert it with np.asarray(x)"),
+        (lambda: Linear(2, 2, dtype=np.float64).forward(
+            np.ma.masked_array(np.ones((1, 2)), mask=[[0, 1]])),
+         "Linear.forward: x must be a plain numpy.ndarray of float32 or float64, got the "
+         "subclass numpy.ma.MaskedArray; array subclasses are refused because they change "
+         "the arithmetic (np.matrix multiplies as matrices, a masked array skips masked "
+         "entries); convert it with x.filled(fill_value) or np.asarray(x) (the mask is "
+         "dropped)"),
+    ],
+)
+@pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")
+def test_a_non_float_input_is_named_with_the_fix_that_fits_it(make, message):
+    with pytest.raises(TypeError, match="^" + re.escape(message) + "$"):
+        make()
+
+
 # --------------------------------------------------------------------------- torch's numbers
 def _ce(logits: list, target: Any, **kwargs: Any) -> tuple[float, np.ndarray]:
     z = np.array(logits, dtype=np.float64)

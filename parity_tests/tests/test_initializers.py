@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
 import torch
 
 from numpy_impl import INITIALIZERS, Linear, get_initializer
-from numpy_impl.initializers import ALIASES, fans
+from numpy_impl.initializers import ALIASES, as_generator, bias_bound, fans, initialize
 
 # NumPy layout (…, in, out) and the torch layout of the same weight.
 SHAPES = {
     "linear": ((300, 200), lambda s: (s[1], s[0])),
+    "conv1d": ((5, 16, 32), lambda s: (s[2], s[1], s[0])),
     "conv": ((3, 3, 16, 32), lambda s: (s[3], s[2], s[0], s[1])),
 }
 
@@ -73,3 +75,41 @@ def test_torch_default_bias_range():
     bias = layer.params["bias"]
     assert np.abs(bias).max() <= 1 / 5
     assert np.abs(bias).max() > 0.95 / 5
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", sorted(INITIALIZERS))
+def test_every_initializer_draws_its_shape_in_the_dtype_asked(name, dtype):
+    drawn = initialize(name, (4, 3, 6, 5), np.random.default_rng(0), np.dtype(dtype))
+    assert drawn.shape == (4, 3, 6, 5) and drawn.dtype == dtype
+
+
+@pytest.mark.parametrize("fan_in", [1, 4, 25])
+def test_bias_bound_is_one_over_the_square_root_of_fan_in_as_torch(fan_in):
+    """torch's default bias: U(−1/√fan_in, 1/√fan_in), fan_in 1 included."""
+    linear = torch.nn.Linear(fan_in, 3)
+    torch_bound = 1 / math.sqrt(torch.nn.init._calculate_fan_in_and_fan_out(linear.weight)[0])
+    assert bias_bound((fan_in, 3)) == pytest.approx(torch_bound, rel=1e-12)
+
+
+
+def test_a_zero_fan_in_has_a_zero_bias_bound_as_torch():
+    assert bias_bound((0, 3)) == 0.0  # torch: 1/√fan_in if fan_in > 0 else 0
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: get_initializer("nope"), ValueError,
+         "get_initializer: name must be one of 'xavier_uniform', 'xavier_normal', "
+         "'kaiming_uniform', 'kaiming_normal', 'torch_default', 'zeros', 'glorot_uniform', "
+         "'glorot_normal', 'he_uniform', 'he_normal', got 'nope'"),
+        (lambda: fans((3,)), ValueError,
+         "fans: shape must have at least 2 dimensions (in, out), got (3,)"),
+        (lambda: as_generator("a"), TypeError,
+         "as_generator: rng must be a numpy.random.Generator, an int seed or None, got 'a'"),
+    ],
+)
+def test_bad_initializer_arguments_are_named(call, error, message):
+    with pytest.raises(error, match="^" + re.escape(message) + "$"):
+        call()
