@@ -23,6 +23,7 @@ import pytest
 import torch
 
 from numpy_impl.blocks import SEBlock, SEResNetBlock
+from numpy_impl.buffering import per_image_channel
 from numpy_impl.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, _channels, _elements
 from parity_tests import compare
 from parity_tests.engine import spread_constant_params
@@ -516,3 +517,17 @@ def test_se_resnet_train_steps_then_eval(dtype):
     assert_differ(y_train_t, y_eval_t, 0.1, "torch: eval output equals train output")
     for name, value in layer.buffers.items():
         np.testing.assert_array_equal(value, frozen[name], err_msg=f"eval changed {name}")
+
+
+def test_per_image_channel_is_the_plain_broadcast_and_refuses_views_it_would_copy():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((2, 3, 4, 5)).astype(np.float32)
+    v = rng.standard_normal((2, 5)).astype(np.float32)
+    out = np.empty_like(a)
+    per_image_channel(np.multiply, a, v, out)
+    np.testing.assert_array_equal(out, a * v[:, None, None, :])
+    message = r"^per_image_channel: a and out must be C-contiguous$"
+    with pytest.raises(ValueError, match=message):  # a strided input
+        per_image_channel(np.multiply, a[:, :, ::2], v, out[:, :, :2])
+    with pytest.raises(ValueError, match=message):  # a strided output: writes would be lost
+        per_image_channel(np.multiply, a[:, :, :2].copy(), v, out[:, :, ::2])
