@@ -92,7 +92,6 @@ def test_bias_bound_is_one_over_the_square_root_of_fan_in_as_torch(fan_in):
     assert bias_bound((fan_in, 3)) == pytest.approx(torch_bound, rel=1e-12)
 
 
-
 def test_a_zero_fan_in_has_a_zero_bias_bound_as_torch():
     assert bias_bound((0, 3)) == 0.0  # torch: 1/√fan_in if fan_in > 0 else 0
 
