@@ -809,20 +809,20 @@ def _winograd_backward(kept: list[np.ndarray], x_shape: tuple[int, ...],
     dt = dy.dtype
     signs = _SLOT_SIGNS.astype(dt)[:, None, None]
     u_signed = np.ascontiguousarray((_winograd_weight(weight) * signs).transpose(0, 2, 1))
-    du_t = np.zeros((16, co, ci), dt)  # dU'ᵀ summed over the groups
+    du = np.zeros((16, ci, co), dt)  # dU' summed over the groups
     db = np.zeros(co, dt)
     dx = np.empty(x_shape, dt)
     for k, g0 in enumerate(range(0, n, group)):
         g1 = min(n, g0 + group)
         _winograd_backward_group(kept[k], pads, th, tw, band, u_signed, dy[g0:g1], dx[g0:g1],
-                                 du_t, db)
-    du = du_t.transpose(0, 2, 1) * signs
+                                 du, db)
+    du *= signs
     return dx, _winograd_weight_adjoint(du, ci, co), db
 
 
 def _winograd_backward_group(xp: np.ndarray, pads: tuple[int, int, int, int], th: int,
                              tw: int, band: int, u_signed: np.ndarray, dy: np.ndarray,
-                             dx: np.ndarray, du_t: np.ndarray, db: np.ndarray) -> None:
+                             dx: np.ndarray, du: np.ndarray, db: np.ndarray) -> None:
     n, h, _, ci = dx.shape
     co, dt = dy.shape[3], dy.dtype
     top, left = pads[0], pads[2]
@@ -834,7 +834,14 @@ def _winograd_backward_group(xp: np.ndarray, pads: tuple[int, int, int, int], th
     dv = np.empty((16, band * tw * n, ci), dt)
     c = np.empty(8 * band * (tw + 1) * n * ci, dt)
     sums = np.empty(8 * band * tw * n * ci, dt)
-    du_c = np.empty((16, co, ci), dt)
+    # dU' = Vᵀ Z' or (Z'ᵀ V)ᵀ: OpenBLAS's speed for the two differs by shape, measured
+    # (backward alone, one thread, N=32 28² unless said; Vᵀ Z' against Z'ᵀ V, ms): Vᵀ Z'
+    # faster at 16→32 2.42/2.58, 16→64 4.27/4.61, 32→64 (N=16) 3.37/3.44, 8→16
+    # 3.16/3.21, 64→64 (N=8 16²) 2.32/2.30 and (N=8 64²) 16.6/17.3; several times slower
+    # where the channels are many or the rows outnumber the columns: 32→16 7.46/4.13,
+    # 64→128 (N=8 16²) 3.89/2.53, 128→128 6.67/5.45, 128→64 4.97/3.68.
+    v_first = ci <= co and ci * co <= 64 * 64
+    du_c = np.empty((16, ci, co) if v_first else (16, co, ci), dt)
     ones = np.ones(band * tw * n, dt)
     # Row pairs of dxp: the band's kk + 1; the last one is carried into the next band.
     d = np.zeros((band + 1, 2, 2, tw + 1, n, ci), dt)
@@ -853,8 +860,11 @@ def _winograd_backward_group(xp: np.ndarray, pads: tuple[int, int, int, int], th
         np.matmul(sumdiff, z3[:, 0:2], out=z3[:, 2:4])
         zm = z3.reshape(16, count, co)
         db += ones[:count] @ zm[10]  # slot (2, 2) = point (1, 1): the tile sums of dY
-        np.matmul(zm.transpose(0, 2, 1), v[:, :, :kk].reshape(16, count, ci), out=du_c)
-        du_t += du_c  # dU'ᵀ = Z'ᵀ V (runs faster than Vᵀ Z')
+        vm = v[:, :, :kk].reshape(16, count, ci)
+        if v_first:
+            du += np.matmul(vm.transpose(0, 2, 1), zm, out=du_c)
+        else:
+            du += np.matmul(zm.transpose(0, 2, 1), vm, out=du_c).transpose(0, 2, 1)
         dvc = dv[:, :count]
         np.matmul(zm, u_signed, out=dvc)
         _winograd_dx_band(dvc.reshape(4, 4, kk, tw, n, ci), c, sums, d[:kk + 1])

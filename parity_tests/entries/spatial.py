@@ -257,6 +257,11 @@ CONV_KERNEL_SAMPLES = (
            note="2048 tiles, 1024 a band for 16→32 (each GEMM 1024·16·32 = WINOGRAD_WORK "
            "multiply-adds): two Winograd bands, the dx row pair carried from one band into "
            "the next"),
+    Sample("b4h48w32c32o16-k3-p1-winograd-bands-du-by-z", (4, 48, 32, 32),
+           conv(32, 16, 3, padding=1),
+           impls=VECTORIZED_ONLY,
+           note="1536 tiles, 1024 a band for 32→16 (16 + 8 tile rows): more input than "
+           "output channels, so dU' is summed over the bands as (Z'ᵀ V)ᵀ, not Vᵀ Z'"),
     Sample("b2h8w8c16o32-k3-p1-winograd", (2, 8, 8, 16), conv(16, 32, 3, padding=1),
            note="32 tiles of 16→32: one band under the work rule"),
     Sample("b6h16w16c64o64-k3-p1-winograd-bands-by-elements", (6, 16, 16, 64),
