@@ -19,7 +19,9 @@ beside the bound (``context``). torch is timed as the benchmarks time it
 - Linear 256×784→512: its three GEMMs (x·W, dy·Wᵀ, xᵀ·dy) in NumPy's BLAS.
 - Conv2D 16→32 (N=32, 28², 3×3): the cheaper of im2col's three GEMMs and Winograd
   F(2×2, 3×3)'s three batches of 16 skinny GEMMs (forward, dW, dX), no transform, no
-  im2col copy; GFLOP/s of their own FLOPs.
+  im2col copy; GFLOP/s of their own FLOPs. Beside it, the layer's own Winograd passes
+  besides its GEMMs (its band functions, one band in cache, scaled to the call's bands):
+  the four transforms and the layout copies.
 - Conv2D 3→64 stride 2 (N=64, 32², 3×3): im2col's three GEMMs (16384 rows, K = 27, 64 out),
   no im2col copy, no overlap-add (Winograd does not apply to a strided conv).
 - Max pool 2×2 stride 2: three ``np.maximum`` over the four strided quarters (forward)
@@ -61,6 +63,7 @@ from torch import nn  # noqa: E402
 
 from benchmarks import report  # noqa: E402
 from benchmarks.common import to_torch, torch_runner  # noqa: E402
+from numpy_impl import conv as conv_impl  # noqa: E402
 from numpy_impl.normalization import BatchNorm, Sweep  # noqa: E402
 from numpy_impl.softmax import Softmax  # noqa: E402
 from torch_ref.blocks import SEBlock as TorchSEBlock  # noqa: E402
@@ -233,6 +236,59 @@ def torch_conv(rng: np.random.Generator, repeat: int, n: int, hw: int, c_in: int
             Part("torch Conv2d channels_last forward alone", forward, "no_grad", flops))
 
 
+def winograd_passes(rng: np.random.Generator, repeat: int, x_shape: tuple[int, int, int, int],
+                    c_out: int) -> list[Part]:
+    """Beside the conv bound: the passes the layer's Winograd path runs besides its GEMMs
+    (``numpy_impl.conv``'s own band functions), each timed on one band in cache and scaled
+    to the call's bands: the four transforms and the layout copies around them."""
+    n, hw, _, c_in = x_shape
+    pads = (1, 1, 1, 1)
+    _, _, th, tw, group, band = conv_impl._winograd_plan(x_shape, pads, c_out)
+    groups = -(-n // group)
+    bands = -(-th // band) * groups
+    count = band * tw * group
+    x = rng.standard_normal(x_shape).astype(F32)
+    dy = rng.standard_normal((n, hw, hw, c_out)).astype(F32)
+    xp = conv_impl._winograd_pad(x[:group], pads, th, tw).reshape(th + 1, 2, 2, tw + 1, group,
+                                                                  c_in)
+    r = np.empty((4, band, 2, tw + 1, group, c_in), F32)
+    v = np.empty((4, 4, band, tw, group, c_in), F32)
+    m = rng.standard_normal((16, count * c_out)).astype(F32)
+    p, tiles = np.empty(8 * count * c_out, F32), np.empty((2, 2, band, tw, group, c_out), F32)
+    z = rng.standard_normal((4, 4, band, tw, group, c_out)).astype(F32)
+    dv = rng.standard_normal((4, 4, band, tw, group, c_in)).astype(F32)
+    c, sums = (np.empty(8 * band * (tw + 1) * group * c_in, F32) for _ in range(2))
+    d = np.zeros((band + 1, 2, 2, tw + 1, group, c_in), F32)
+    y, dx = np.empty((n, hw, hw, c_out), F32), np.empty(x_shape, F32)
+    rows = d[:band].reshape(2 * band, 2, tw + 1, group, c_in)  # padded rows 0 .. 2·band − 1
+
+    def timed(name: str, how: str, call: Call, times: int) -> Part:
+        return Part(name, best(call, repeat) * times,
+                    f"{how}, one band of {count} tiles in cache × {times}")
+
+    where = "the layer's"
+    return [
+        timed("Winograd's input transform V = Bᵀ d B, forward and again in backward",
+              f"{where} _input_transform: 6 two-operand ufuncs",
+              lambda: conv_impl._input_transform(xp[:band + 1], band, r, v), 2 * bands),
+        timed("its output transform Y = Aᵀ M A", f"{where} _output_transform: 2 small GEMMs",
+              lambda: conv_impl._output_transform(m, p, tiles), bands),
+        timed("Z' = A dY Aᵀ", f"{where} _tile_sums: 2 small GEMMs",
+              lambda: conv_impl._tile_sums(z.reshape(4, 4, -1)), bands),
+        timed("dd = B dV Bᵀ overlap-added into dx's rows",
+              f"{where} _winograd_dx_band: 2 small GEMMs, 4 adds",
+              lambda: conv_impl._winograd_dx_band(dv, c, sums, d), bands),
+        Part("the layout copies (x into the tile layout, tiles into y, dy into tiles, dx's "
+             "rows out)", best(lambda: conv_impl._winograd_pad(x[:group], pads, th, tw), repeat)
+             * groups + best(lambda: (conv_impl._write_tiles(y, tiles, 0),
+                                      conv_impl._read_tiles(z[0:2, 0:2], dy, 0),
+                                      conv_impl._merge_cols(dx[:, :2 * band], rows, 1)),
+                             repeat) * bands,
+             f"{where} _winograd_pad × {groups}; _write_tiles, _read_tiles, _merge_cols, one "
+             f"band in cache × {bands}"),
+    ]
+
+
 def conv(rng: np.random.Generator, repeat: int) -> Bound:
     n, hw, c_in, c_out = 32, 28, 16, 32
     direct = 2.0 * n * hw * hw * 9 * c_in * c_out  # one pass (forward, dW or dX)
@@ -263,7 +319,7 @@ def conv(rng: np.random.Generator, repeat: int) -> Bound:
                   ], repeat, 3 * 2.0 * 16 * tiles * c_in * c_out),
         ],
         torch=torch_whole,
-        context=[torch_forward],
+        context=[torch_forward, *winograd_passes(rng, repeat, (n, hw, hw, c_in), c_out)],
     )
 
 

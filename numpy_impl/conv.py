@@ -705,6 +705,26 @@ def _input_transform(xb: np.ndarray, kk: int, r: np.ndarray, v: np.ndarray) -> N
     np.subtract(hi[:, :, 0], lo[:, :, 1], out=vc[:, 3])
 
 
+def _output_transform(m: np.ndarray, p: np.ndarray, tiles: np.ndarray) -> None:
+    """Y = Aᵀ M A: m (16 slots, R), R = tiles·C_out, into tiles (2 a, 2 b, ...) of R
+    values each, as two small GEMMs over the leading slot axes (K = 4: one read of the
+    operand, one write; 2x faster than the four two-operand passes each stage needs):
+    along v into p (8·R values: 4 u, 2 b), then along u."""
+    at = _WINOGRAD_AT.astype(m.dtype)
+    np.matmul(at, m.reshape(4, 4, -1), out=p.reshape(4, 2, -1))
+    np.matmul(at, p.reshape(4, -1), out=tiles.reshape(2, -1))
+
+
+def _tile_sums(z: np.ndarray) -> None:
+    """Z' = A dY Aᵀ in place in z (4 u, 4 v, R) in slot order, dY's tiles in z[0:2, 0:2]
+    and A's −1 left out (its sign is in the backward's U'): slots 2 and 3 get the sum and
+    the difference of slots 0 and 1, along u, then along v (two small GEMMs as in
+    :func:`_output_transform`)."""
+    sumdiff, r = _WINOGRAD_SUMDIFF.astype(z.dtype), z.shape[2]
+    np.matmul(sumdiff, z[0:2, 0:2].reshape(2, 2 * r), out=z[2:4, 0:2].reshape(2, 2 * r))
+    np.matmul(sumdiff, z[:, 0:2], out=z[:, 2:4])
+
+
 def _write_tiles(y: np.ndarray, tiles: np.ndarray, r0: int) -> None:
     """y's rows from r0 <- tiles (2 a, 2 b, kk, TW, N, C_out), output (r0 + 2t + a, 2s + b):
     the whole tiles in one copy; of a partial last tile row or column (odd OH or OW) the
@@ -775,7 +795,6 @@ def _winograd_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None
 def _winograd_forward_group(xp: np.ndarray, u: np.ndarray, bias: np.ndarray | None,
                             th: int, tw: int, band: int, y: np.ndarray) -> None:
     n, ci, co, dt = xp.shape[3], xp.shape[4], u.shape[2], xp.dtype
-    at = _WINOGRAD_AT.astype(dt)
     x6 = xp.reshape(th + 1, 2, 2, tw + 1, n, ci)
     r = np.empty((4, band, 2, tw + 1, n, ci), dt)
     v = np.empty((4, 4, band, tw, n, ci), dt)
@@ -791,13 +810,8 @@ def _winograd_forward_group(xp: np.ndarray, u: np.ndarray, bias: np.ndarray | No
         np.matmul(v[:, :, :kk].reshape(16, count, ci), u, out=mc)
         if bias is not None:
             mc[10] += bias  # point (1, 1) = slot (2, 2): Aᵀ e₁e₁ᵀ A is all ones
-        # Y = Aᵀ M A as two small GEMMs over the leading axes (K = 4: one read of M, one
-        # write; 2x faster than the four two-operand passes each stage needs), along v
-        # into pc (4 u, 2 b, ...), then along u into tc (2 a, 2 b, kk, TW, N, C_out)
-        pc = p[:8 * count * co].reshape(4, 2, count * co)
-        np.matmul(at, mc.reshape(4, 4, count * co), out=pc)
         tc = tiles[:4 * count * co].reshape(2, 2, kk, tw, n, co)
-        np.matmul(at, pc.reshape(4, 2 * count * co), out=tc.reshape(2, 2 * count * co))
+        _output_transform(mc.reshape(16, count * co), p[:8 * count * co], tc)
         _write_tiles(y, tc, 2 * t0)
 
 
@@ -830,7 +844,6 @@ def _winograd_backward_group(xp: np.ndarray, pads: tuple[int, int, int, int], th
     x6 = xp.reshape(th + 1, 2, 2, tw + 1, n, ci)
     r = np.empty((4, band, 2, tw + 1, n, ci), dt)
     v = np.empty((4, 4, band, tw, n, ci), dt)
-    sumdiff = _WINOGRAD_SUMDIFF.astype(dt)
     z = np.empty(16 * band * tw * n * co, dt)  # flat: a band's part is one contiguous block
     dv = np.empty((16, band * tw * n, ci), dt)
     c = np.empty(8 * band * (tw + 1) * n * ci, dt)
@@ -851,14 +864,9 @@ def _winograd_backward_group(xp: np.ndarray, pads: tuple[int, int, int, int], th
         kk = t1 - t0
         count = kk * tw * n
         _input_transform(x6[t0:t1 + 1], kk, r, v)  # V again: cheaper than keeping it
-        # Z' = A dY Aᵀ in slot order with A's −1 left out (its sign is in u_signed): slots
-        # (0, 1) = dY rows (0, 1), 2 = their sum, 3 = their difference; same along b.
-        # Both stages are small GEMMs over the leading axes (as the forward's Aᵀ M A).
         z3 = z[:16 * count * co].reshape(4, 4, count * co)
         _read_tiles(z3.reshape(4, 4, kk, tw, n, co)[0:2, 0:2], dy, 2 * t0)
-        np.matmul(sumdiff, z3[0:2, 0:2].reshape(2, 2 * count * co),
-                  out=z3[2:4, 0:2].reshape(2, 2 * count * co))
-        np.matmul(sumdiff, z3[:, 0:2], out=z3[:, 2:4])
+        _tile_sums(z3)
         zm = z3.reshape(16, count, co)
         db += ones[:count] @ zm[10]  # slot (2, 2) = point (1, 1): the tile sums of dY
         vm = v[:, :, :kk].reshape(16, count, ci)
