@@ -339,7 +339,7 @@ class Conv2D(TwoPathLayer):
         more terms (Aᵀ M A in forward; A dY Aᵀ and B dV Bᵀ in backward) are small GEMMs
         over the leading slot axes (K = 2 or 4, N = the whole band): one read of the
         operand and one write, where two-operand ufuncs write a temporary per extra term
-        (Aᵀ M A: 80 → 41 µs a band at N=32 28² 16→32, fwd+bwd 0.91× as fast overall).
+        (Aᵀ M A: 80 → 41 µs a band at N=32 28² 16→32; fwd+bwd in 0.91× the time).
         The input transform's sums have two terms and stay ufuncs (a GEMM: no faster).
 
       * **im2col** (every other config: strides, dilation, groups, other kernels), in
