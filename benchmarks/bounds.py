@@ -48,20 +48,17 @@ from benchmarks.threads import pin_environment
 
 THREADS = pin_environment()  # before NumPy and torch are imported
 
-import argparse  # noqa: E402
-import json  # noqa: E402
 import sys  # noqa: E402
 import timeit  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
 from dataclasses import asdict, dataclass, field  # noqa: E402
-from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from benchmarks import report  # noqa: E402
+from benchmarks import passes, report  # noqa: E402
 from benchmarks.common import to_torch, torch_runner  # noqa: E402
 from numpy_impl import conv as conv_impl  # noqa: E402
 from numpy_impl.normalization import BatchNorm, Sweep  # noqa: E402
@@ -620,18 +617,12 @@ def describe(record: dict[str, Any]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.bounds",
-                                     description=__doc__.split("\n\n")[0])
+    parser = passes.parser("bounds", __doc__)
     parser.add_argument("--repeat", type=int, default=REPEAT,
                         help=f"calls per measurement, the fastest kept (default {REPEAT})")
-    parser.add_argument("--json", type=Path, metavar="FILE",
-                        help="also write the records (parity bench stores them in its JSON)")
     args = parser.parse_args(argv)
     section = measure(max(1, args.repeat))
-    for record in section["bounds"]:
-        print(describe(record), flush=True)
-    if args.json is not None:
-        args.json.write_text(json.dumps(section, indent=1))
+    passes.finish(section, section["bounds"], describe, args.json)
     return 0
 
 

@@ -4,9 +4,11 @@ Runs ``python -m pytest benchmarks/test_bench_*.py --benchmark-enable --benchmar
 in a SUBPROCESS whose environment pins the BLAS/OpenMP thread count before anything imports
 NumPy (this process may already have NumPy and torch loaded with their own pools), streams
 pytest's progress, keeps the JSON, then measures peak memory in a pass of its own
-(:mod:`benchmarks.memory`, one fresh process per variant) and what bounds the goals in
-another (:mod:`benchmarks.bounds`, one process), stores both in the JSON and writes
-``report.md`` and ``report.png`` beside it.
+(:mod:`benchmarks.memory`, one fresh process per variant), what bounds the goals in
+another (:mod:`benchmarks.bounds`, one process) and each time target with our call and
+torch's alternated in a third (:mod:`benchmarks.interleaved`), stores them in the JSON and
+writes ``report.md`` and ``report.png`` beside it (the bounds and interleaved passes
+ignore ``-k``: they always measure every target).
 
 The output goes to ``reports/bench/`` (untracked: ``.gitignore`` ignores ``/reports/``);
 committing a report is explicit: ``--out benchmarks/results``.
@@ -28,7 +30,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -123,6 +125,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--no-bounds", action="store_true",
                         help="skip the bounds pass (the least work behind each goal timed "
                              "against torch, benchmarks/bounds.py; ~10 s)")
+    parser.add_argument("--no-interleaved", action="store_true",
+                        help="skip the interleaved pass (each time target's two variants "
+                             "alternated call by call, benchmarks/interleaved.py; ~30 s)")
     return parser
 
 
@@ -230,26 +235,49 @@ def bounds_command(json_path: Path) -> list[str]:
     return [sys.executable, "-m", "benchmarks.bounds", "--json", str(json_path)]
 
 
-def run_bounds(args: argparse.Namespace, log_path: Path) -> tuple[dict | None, list[str]]:
-    """The bounds pass; returns the JSON's ``parity_bounds`` section (None when it failed)
-    and the problems to report."""
-    print("parity bench: bounds pass (the least work behind each goal, one process)",
-          flush=True)
+def interleaved_command(json_path: Path) -> list[str]:
+    """The interleaved pass: :mod:`benchmarks.interleaved` in a process of its own,
+    writing its records to ``json_path``."""
+    return [sys.executable, "-m", "benchmarks.interleaved", "--json", str(json_path)]
+
+
+def run_module_pass(name: str, what: str, command: Callable[[Path], list[str]],
+                    args: argparse.Namespace, log_path: Path) -> tuple[dict | None, list[str]]:
+    """A pass that is a module of its own writing a JSON section (bounds, interleaved):
+    run it, log its output, return the section (None when it wrote none) and the problems
+    to report (its failure, or its records that hold an error)."""
+    print(f"parity bench: {name} pass ({what}, one process)", flush=True)
     with tempfile.TemporaryDirectory() as scratch:
-        path = Path(scratch) / "bounds.json"
-        done = subprocess.run(bounds_command(path), cwd=ROOT,
-                              env=bench_environment(args.threads), capture_output=True,
-                              text=True, check=False)
+        path = Path(scratch) / f"{name}.json"
+        done = subprocess.run(command(path), cwd=ROOT, env=bench_environment(args.threads),
+                              capture_output=True, text=True, check=False)
         with log_path.open("a") as log:
-            log.write("\n# bounds pass\n" + done.stdout + done.stderr)
+            log.write(f"\n# {name} pass\n" + done.stdout + done.stderr)
         sys.stdout.write(done.stdout)
         try:
-            section = json.loads(path.read_text()) if done.returncode == 0 else None
+            section = json.loads(path.read_text())
         except (OSError, ValueError):
             section = None
     if not isinstance(section, dict):
-        return None, [f"the bounds pass failed (exit {done.returncode}); see `{LOG_NAME}`."]
-    return section, []
+        return None, [f"the {name} pass failed (exit {done.returncode}); see `{LOG_NAME}`."]
+    failed = [r for r in section.get("records") or [] if isinstance(r, dict) and "error" in r]
+    return section, [f"the {name} pass could not measure {r.get('group', '?')}: {r['error']}"
+                     for r in failed]
+
+
+def run_bounds(args: argparse.Namespace, log_path: Path) -> tuple[dict | None, list[str]]:
+    """The bounds pass; returns the JSON's ``parity_bounds`` section (None when it failed)
+    and the problems to report."""
+    return run_module_pass("bounds", "the least work behind each goal", bounds_command, args,
+                           log_path)
+
+
+def run_interleaved(args: argparse.Namespace, log_path: Path
+                    ) -> tuple[dict | None, list[str]]:
+    """The interleaved pass; returns the JSON's ``parity_interleaved`` section (None when it
+    failed) and the problems to report."""
+    return run_module_pass("interleaved", "each time target, ours and torch alternated",
+                           interleaved_command, args, log_path)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -294,7 +322,9 @@ def run(args: argparse.Namespace) -> int:
         # The passes after the timings, each in a process of its own, each stored as a
         # section of the JSON the report is rendered from.
         for key, skipped, run_pass in (("parity_memory", args.no_memory, run_memory),
-                                       ("parity_bounds", args.no_bounds, run_bounds)):
+                                       ("parity_bounds", args.no_bounds, run_bounds),
+                                       ("parity_interleaved", args.no_interleaved,
+                                        run_interleaved)):
             if skipped:
                 continue
             section, pass_problems = run_pass(args, out / LOG_NAME)

@@ -346,9 +346,12 @@ def bound_records(data: dict[str, Any]) -> list[dict[str, Any]]:
     return [r for r in records if isinstance(r, dict) and isinstance(r.get("target"), str)]
 
 
-def _seconds(part: object) -> float | None:
-    value = part.get("seconds") if isinstance(part, dict) else None
+def _positive(value: object) -> float | None:
     return float(value) if isinstance(value, (int, float)) and value > 0 else None
+
+
+def _seconds(part: object) -> float | None:
+    return _positive(part.get("seconds")) if isinstance(part, dict) else None
 
 
 def bound_least(record: dict[str, Any]) -> float | None:
@@ -778,6 +781,78 @@ def bounds_section(data: dict[str, Any], results: list[TargetResult], peak: Entr
     return lines
 
 
+INTERLEAVED_MISSING = ("Not measured in this run (`parity bench --no-interleaved`, or a "
+                       "re-rendered JSON from before the interleaved pass). `parity bench` "
+                       "measures it (`benchmarks/interleaved.py`).")
+
+
+def interleaved_data(data: dict[str, Any]) -> dict[str, Any]:
+    """The interleaved pass's section of the JSON (``parity_interleaved``, written by
+    ``benchmarks/cli.py`` from :func:`benchmarks.interleaved.measure`), or {}."""
+    section = data.get("parity_interleaved")
+    return section if isinstance(section, dict) else {}
+
+
+def interleaved_records(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The pass's records that name their target: measured ones (both medians and their
+    ratio positive) and errors."""
+    found = []
+    for record in interleaved_data(data).get("records") or []:
+        if not isinstance(record, dict) or not isinstance(record.get("target"), str):
+            continue
+        if "error" in record or all(_positive(record.get(k)) is not None
+                                    for k in ("ours", "torch", "ratio")):
+            found.append(record)
+    return found
+
+
+def interleaved_section(data: dict[str, Any], results: list[TargetResult]) -> list[str]:
+    """Per time target: the benchmarks' ratio (the verdict) beside the ratio of the
+    interleaved pass (its worst case, as :func:`evaluate` takes the worst group), whether
+    that one meets the goal, the spread of the per-pair ratios and both medians; a case
+    that could not be measured shows its error."""
+    lines = ["## Interleaved cross-check of the time targets", ""]
+    section = interleaved_data(data)
+    records = interleaved_records(data)
+    if not records:
+        return lines + [INTERLEAVED_MISSING, ""]
+    lines += [
+        f"Method: {section.get('method', '?')}. The statuses above stay those of the "
+        "benchmarks, where each variant loops on its own arrays (the issue's method). Here "
+        "each call follows one of the other side's, which has evicted part of its data (as "
+        "a layer inside a network runs after other layers), and the machine's drift hits "
+        "both calls of a pair alike. *p10–p90*: the spread of the per-pair ratios.",
+        "",
+    ]
+    if section.get("smoke"):
+        lines += ["**Smoke sizes** (a few images or rows, as the tests run the pass): these "
+                  "figures say nothing about the targets' sizes.", ""]
+    lines += ["| target | goal | benchmarks (status) | interleaved | goal, interleaved "
+              "| p10–p90 of the pairs | ours / torch (interleaved medians) | pairs |",
+              "|---|---|---|---|---|---|---|---|"]
+    for result in results:
+        t = result.target
+        mine = [r for r in records if r["target"] == t.title]
+        if t.metric != "ratio" or not mine:
+            continue
+        status = "**NOT met**" if result.status == "NOT met" else result.status
+        head = f"| {t.title} | {t.goal_text} | {fmt_ratio(result.value)} ({status}) "
+        errors = [r for r in mine if "error" in r]
+        if errors:
+            lines.append(head + f"| ERROR ({cell(str(errors[0].get('group', '?')))}: "
+                                f"{cell(str(errors[0]['error']))}) | – | – | – | – |")
+            continue
+        worst = max(mine, key=lambda r: r["ratio"])
+        spread = worst.get("pair_ratios") or {}
+        goal = "met" if t.met(worst["ratio"]) else "**NOT met**"
+        lines.append(head + f"| {fmt_ratio(worst['ratio'])} | {goal} "
+                            f"| {fmt_ratio(spread.get('p10'))}–{fmt_ratio(spread.get('p90'))} "
+                            f"| {fmt_time(worst['ours'])} / {fmt_time(worst['torch'])} "
+                            f"({worst.get('against', '?')}) | {worst.get('pairs', '?')} |")
+    lines.append("")
+    return lines
+
+
 def _part_text(part: object) -> str:
     """'name time (`how`, N GFLOP/s)' of one measured part."""
     if not isinstance(part, dict):
@@ -1059,6 +1134,7 @@ def render_markdown(
         lines += comparison_section(comparison)
     lines += targets_section(results, peak, threads)
     lines += bounds_section(data, results, peak)
+    lines += interleaved_section(data, results)
     lines += summary_section(all_groups, peak, (_parity(data).get("peer") or {}).get("missing"))
     lines += memory_section(data, all_groups)
     lines += detail_section(found)
