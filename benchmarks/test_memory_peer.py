@@ -221,23 +221,28 @@ def test_a_failed_child_is_an_error_record(tmp_path):
 
 # --------------------------------------------------------------------------- cli flow
 def fake_run(tmp_path, monkeypatch, section, problems=(), bounds=None, bound_problems=(),
-             extra=()):
-    """``parity bench`` with the timing, memory and bounds passes replaced by fakes; the
-    bounds pass records its calls in ``fake_run.bounds_calls``."""
+             extra=(), interleaved=None, interleaved_problems=()):
+    """``parity bench`` with the timing, memory, bounds and interleaved passes replaced by
+    fakes; the bounds and interleaved passes record their calls in ``fake_run.bounds_calls``
+    and ``fake_run.interleaved_calls``."""
     def timing(args, json_path, log_path):
         data = synthetic()
         del data["parity_memory"], data["parity_bounds"]
         json_path.write_text(json.dumps(data))
         return 0
 
-    def bounds_pass(args, log_path):
-        fake_run.bounds_calls.append(args)
-        return bounds, list(bound_problems)
+    def faked(calls, found, found_problems):
+        def run_pass(args, log_path):
+            calls.append(args)
+            return found, list(found_problems)
+        return run_pass
 
-    fake_run.bounds_calls = []
+    fake_run.bounds_calls, fake_run.interleaved_calls = [], []
     monkeypatch.setattr(cli, "run_benchmarks", timing)
     monkeypatch.setattr(cli, "run_memory", lambda args, log: (section, list(problems)))
-    monkeypatch.setattr(cli, "run_bounds", bounds_pass)
+    monkeypatch.setattr(cli, "run_bounds", faked(fake_run.bounds_calls, bounds, bound_problems))
+    monkeypatch.setattr(cli, "run_interleaved", faked(fake_run.interleaved_calls, interleaved,
+                                                      interleaved_problems))
     out = tmp_path / "out"
     return cli.main(["--out", str(out), "--no-chart", *extra]), out
 
@@ -282,3 +287,22 @@ def test_a_failed_bounds_pass_fails_the_run_and_no_bounds_skips_it(tmp_path, mon
     code, out = fake_run(tmp_path, monkeypatch, None, extra=["--no-bounds"])
     assert code == 0 and fake_run.bounds_calls == []
     assert report.BOUNDS_MISSING in (out / "report.md").read_text()
+
+
+def test_the_interleaved_section_lands_in_the_json_and_no_interleaved_skips_it(
+        tmp_path, monkeypatch):
+    from benchmarks.test_interleaved import CONV, record
+    from benchmarks.test_interleaved import section as interleaved_section
+
+    found = interleaved_section(record(CONV, "conv2d a", 4.0, 4.0))
+    code, out = fake_run(tmp_path, monkeypatch, None, interleaved=found)
+    assert code == 0 and len(fake_run.interleaved_calls) == 1
+    assert json.loads((out / "benchmarks.json").read_text())["parity_interleaved"] == found
+    assert report.INTERLEAVED_MISSING not in (out / "report.md").read_text()
+    code, out = fake_run(tmp_path, monkeypatch, None, extra=["--no-interleaved"])
+    assert code == 0 and fake_run.interleaved_calls == []
+    assert report.INTERLEAVED_MISSING in (out / "report.md").read_text()
+    code, out = fake_run(tmp_path, monkeypatch, None, interleaved=found,
+                         interleaved_problems=["the interleaved pass could not measure x"])
+    assert code == 1 and "the interleaved pass could not measure x" in (
+        out / "report.md").read_text()
