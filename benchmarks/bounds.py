@@ -16,6 +16,16 @@ update NumPy cannot fuse, a mask the backward routes by) is left out or measured
 beside the bound (``context``). torch is timed as the benchmarks time it
 (:func:`benchmarks.common.torch_runner`, stock module, ``channels_last`` where the goal is).
 
+Two more figures say where a layer's time goes beyond its least work. The passes its own
+formulation runs, where this module knows them (Conv2D 16→32: the Winograd GEMMs and the
+layer's transform and layout functions; BatchNorm2d: every pass above), are marked
+``in_layer``: their sum is what that formulation costs with each pass at its best, so when
+it alone exceeds the goal only another formulation could meet it. And every bound has
+the layer itself beside it (``layer``): our vectorized forward+backward on the
+benchmark's case, built and checked as the benchmarks do, timed the same way (best of
+``--repeat``), so that the layer minus its passes is what it costs beyond them
+(per-call bookkeeping, data no longer in cache).
+
 - Linear 256×784→512: its three GEMMs (x·W, dy·Wᵀ, xᵀ·dy) in NumPy's BLAS.
 - Conv2D 16→32 (N=32, 28², 3×3): the cheaper of im2col's three GEMMs and Winograd
   F(2×2, 3×3)'s three batches of 16 skinny GEMMs (forward, dW, dX), no transform, no
@@ -58,8 +68,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from benchmarks import passes, report  # noqa: E402
-from benchmarks.common import to_torch, torch_runner  # noqa: E402
+from benchmarks import interleaved, passes, report  # noqa: E402
+from benchmarks.common import PREPARE, to_torch, torch_runner  # noqa: E402
 from numpy_impl import conv as conv_impl  # noqa: E402
 from numpy_impl.normalization import BatchNorm, Sweep  # noqa: E402
 from numpy_impl.softmax import Softmax  # noqa: E402
@@ -75,19 +85,22 @@ METHOD = ("the least work of each layer timed alone in a process of its own "
 @dataclass
 class Part:
     """One measured piece of work: what it is, its time, the call that was fastest, and
-    its own FLOPs where GFLOP/s mean something (GEMMs)."""
+    its own FLOPs where GFLOP/s mean something (GEMMs). ``in_layer``: a pass the layer's
+    own formulation runs (the report sums these: the layer's passes at their best)."""
 
     name: str
     seconds: float
     how: str = ""
     flops: float | None = None
+    in_layer: bool = False
 
 
 @dataclass
 class Bound:
     """The least work behind one target of :data:`benchmarks.report.TARGETS` (by title).
     ``combine``: "sum" (every part is needed) or "min" (alternative formulations: the
-    cheaper bounds them all). ``context``: measured beside, not part of the bound."""
+    cheaper bounds them all). ``context``: measured beside, not part of the bound.
+    ``layer``: the layer itself (:func:`layer_part`), set by :func:`measure`."""
 
     target: str
     least: str
@@ -95,6 +108,19 @@ class Bound:
     parts: list[Part]
     torch: Part
     context: list[Part] = field(default_factory=list)
+    layer: Part | None = None
+
+
+def layer_part(target: str, repeat: int) -> Part:
+    """The layer itself on the target's float32 benchmark case: our vectorized
+    forward+backward built and checked against torch as the benchmarks do
+    (:data:`benchmarks.common.PREPARE`), best of ``repeat`` calls after one."""
+    found = next(t for t in report.TARGETS if t.title == target)
+    case = interleaved.cases_of(found)[0]
+    call = interleaved.timed_call(PREPARE["vectorized"](case, "vectorized"))
+    call()
+    return Part("the layer itself", min(call() for _ in range(repeat)),
+                f"{case.layer} vectorized, checked against torch first")
 
 
 Call = Callable[[], object]
@@ -144,6 +170,13 @@ def fastest_pass(name: str, calls: Sequence[Pass], rows: int, sizes: Sequence[in
     for how, call in calls:
         candidates.update(blocked(how, call, rows, sizes, unit))
     return fastest(name, candidates, repeat)
+
+
+def own(parts: list[Part]) -> list[Part]:
+    """``parts`` marked as passes the layer's own formulation runs (``in_layer``)."""
+    for part in parts:
+        part.in_layer = True
+    return parts
 
 
 def gemms(name: str, products: Sequence[tuple[str, Candidates]], repeat: int, flops: float
@@ -261,7 +294,7 @@ def winograd_passes(rng: np.random.Generator, repeat: int, x_shape: tuple[int, i
 
     def timed(name: str, how: str, call: Call, times: int) -> Part:
         return Part(name, best(call, repeat) * times,
-                    f"{how}, one band of {count} tiles in cache × {times}")
+                    f"{how}, one band of {count} tiles in cache × {times}", in_layer=True)
 
     where = "the layer's"
     return [
@@ -282,7 +315,7 @@ def winograd_passes(rng: np.random.Generator, repeat: int, x_shape: tuple[int, i
                                       conv_impl._merge_cols(dx[:, :2 * band], rows, 1)),
                              repeat) * bands,
              f"{where} _winograd_pad × {groups}; _write_tiles, _read_tiles, _merge_cols, one "
-             f"band in cache × {bands}"),
+             f"band in cache × {bands}", in_layer=True),
     ]
 
 
@@ -297,6 +330,17 @@ def conv(rng: np.random.Generator, repeat: int) -> Bound:
     vt, ut = v.transpose(0, 2, 1), u.transpose(0, 2, 1)
     tile_bands = (196, 392, 784, 1568)
     torch_whole, torch_forward = torch_conv(rng, repeat, n, hw, c_in, c_out, 1, direct)
+    winograd = gemms("Winograd F(2×2,3×3): M = V·U, dU = Vᵀ·dM, dV = dM·Uᵀ, 16 GEMMs each "
+                     "(6272 tiles, 16 in, 32 out)", [
+                         ("M", blocked("batched np.matmul", lambda i: np.matmul(
+                             v[:, i], u, out=m[:, i]), tiles, tile_bands)),
+                         ("dU", blocked("batched np.matmul (band sums not added)",
+                                        lambda i: np.matmul(vt[:, :, i], z[:, i]), tiles,
+                                        tile_bands)),
+                         ("dV", blocked("batched np.matmul", lambda i: np.matmul(
+                             z[:, i], ut, out=dv[:, i]), tiles, tile_bands)),
+                     ], repeat, 3 * 2.0 * 16 * tiles * c_in * c_out)
+    winograd.in_layer = True  # the layer's formulation (its transforms: in the context)
     return Bound(
         target="Conv2D fwd+bwd N=32 28² 16→32",
         least="the cheaper formulation's GEMMs alone (no im2col copy, no Winograd transform)",
@@ -304,16 +348,7 @@ def conv(rng: np.random.Generator, repeat: int) -> Bound:
         parts=[
             im2col_gemms(rng, n * hw * hw, 9 * c_in, c_out, (392, 784, 1568, 3136, 6272),
                          repeat),
-            gemms("Winograd F(2×2,3×3): M = V·U, dU = Vᵀ·dM, dV = dM·Uᵀ, 16 GEMMs each "
-                  "(6272 tiles, 16 in, 32 out)", [
-                      ("M", blocked("batched np.matmul", lambda i: np.matmul(
-                          v[:, i], u, out=m[:, i]), tiles, tile_bands)),
-                      ("dU", blocked("batched np.matmul (band sums not added)",
-                                     lambda i: np.matmul(vt[:, :, i], z[:, i]), tiles,
-                                     tile_bands)),
-                      ("dV", blocked("batched np.matmul", lambda i: np.matmul(
-                          z[:, i], ut, out=dv[:, i]), tiles, tile_bands)),
-                  ], repeat, 3 * 2.0 * 16 * tiles * c_in * c_out),
+            winograd,
         ],
         torch=torch_whole,
         context=[torch_forward, *winograd_passes(rng, repeat, (n, hw, hw, c_in), c_out)],
@@ -546,17 +581,17 @@ def batchnorm(rng: np.random.Generator, repeat: int) -> Bound:
     # the passes NumPy's two-operand ufuncs add (repeated in place, dx's chain overflows to
     # inf and NaN, which run at the same speed: silenced here, outside the timed calls)
     with np.errstate(over="ignore", invalid="ignore"):
-        context = [
+        context = own([
             pass_("y's second pass, + shift (NumPy has no fused multiply-add ufunc)", (
                 "np.add", lambda i, xs, d, o, ones, v, w: np.add(xs[i], w, out=o[i]))),
             pass_("dx's three further passes (a·dy + b·x̂ + c in two-operand ufuncs: + c, "
                   "dy − that, · a)", ("np.add, np.subtract, np.multiply", _dx_rest)),
-        ]
+        ])
     return Bound(
         target="BatchNorm2d train fwd+bwd N=32 16² C=64",
         least="statistics in one read each, y and dx each written once, backward's two sums",
         combine="sum",
-        parts=[
+        parts=own([
             pass_("Σx", ("GEMV 1ᵀ·x", lambda i, xs, d, o, ones, v, w: np.matmul(
                 ones[i], xs[i], out=v)), ("np.add.reduce", lambda i, xs, d, o, ones, v, w:
                                           np.add.reduce(xs[i], axis=0, out=v))),
@@ -571,7 +606,7 @@ def batchnorm(rng: np.random.Generator, repeat: int) -> Bound:
             pass_("dx written once from dy and x̂ (one elementwise pass)", (
                 "np.subtract", lambda i, xs, d, o, ones, v, w: np.subtract(d[i], xs[i],
                                                                            out=o[i]))),
-        ],
+        ]),
         torch=torch_part("torch BatchNorm2d channels_last train forward+backward",
                          nn.BatchNorm2d(c), x.reshape(images), dy.reshape(images), repeat,
                          channels_last=True),
@@ -597,14 +632,22 @@ def measure(repeat: int = REPEAT) -> dict[str, Any]:
     torch.set_num_threads(THREADS)
     rng = np.random.default_rng(0)
     return {"method": METHOD.format(repeat=repeat, threads=THREADS), "threads": THREADS,
-            "repeat": repeat, "bounds": [asdict(bound(rng, repeat)) for bound in BOUNDS]}
+            "repeat": repeat, "bounds": [asdict(with_layer(bound(rng, repeat), repeat))
+                                         for bound in BOUNDS]}
+
+
+def with_layer(bound: Bound, repeat: int) -> Bound:
+    """``bound`` with the layer itself timed beside it (:func:`layer_part`)."""
+    bound.layer = layer_part(bound.target, repeat)
+    return bound
 
 
 def describe(record: dict[str, Any]) -> str:
     """One printed line per bound: the least work, torch, the ratio and the verdict."""
     least, ratio = report.bound_least(record), report.bound_ratio(record)
+    passes = report.bound_passes_ratio(record)
     target = next((t for t in report.TARGETS if t.title == record["target"]), None)
-    verdict = (report.bound_verdict(ratio, target.goal)
+    verdict = (report.bound_verdict(ratio, target.goal, passes)
                if target is not None and ratio is not None else "?")
     parts = " + " if record["combine"] == "sum" else " | cheaper of: "
     figures = parts.join(f"{p['name']} {report.fmt_time(p['seconds'])}"
@@ -613,7 +656,8 @@ def describe(record: dict[str, Any]) -> str:
     goal = f"goal {target.goal_text}" if target is not None else "no such target"
     return (f"{record['target']}: least work {report.fmt_time(least)} ({figures}); "
             f"{record['torch']['name']} {report.fmt_time(record['torch']['seconds'])}: "
-            f"{report.fmt_ratio(ratio)} -> {verdict} ({goal})")
+            f"{report.fmt_ratio(ratio)}; its passes {report.fmt_ratio(passes)}, the layer "
+            f"{report.fmt_ratio(report.bound_layer_ratio(record))} -> {verdict} ({goal})")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

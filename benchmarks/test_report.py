@@ -47,20 +47,24 @@ MEM64 = "conv2d fwd+bwd | N=64 64x64 64->64 k3 s1 p1 | float32"
 CONV28 = f"conv2d fwd+bwd | {report.CONV_28} | float32"
 
 
-def part(name, ms, how="np.matmul", flops=None):
-    return {"name": name, "seconds": ms * 1e-3, "how": how, "flops": flops}
+def part(name, ms, how="np.matmul", flops=None, in_layer=False):
+    return {"name": name, "seconds": ms * 1e-3, "how": how, "flops": flops,
+            "in_layer": in_layer}
 
 
-def bound(target, parts, torch_ms, combine="sum", context=()):
+def bound(target, parts, torch_ms, combine="sum", context=(), layer_ms=None):
+    layer = None if layer_ms is None else part("the layer itself", layer_ms, "x vectorized")
     return {"target": target, "least": f"least work of {target}", "combine": combine,
             "parts": parts, "torch": part("torch's whole op", torch_ms, "nn.X, autograd"),
-            "context": list(context)}
+            "context": list(context), "layer": layer}
 
 
 def synthetic_bounds() -> dict:
     """The bounds pass's section: softmax bounded (4 ms of passes vs torch's 2 ms, goal
-    1.3×), conv open (the cheaper formulation 10 ms vs 20 ms), Linear exactly at its goal
-    (1.0×: open, a bound must EXCEED the goal), the met softmax backward."""
+    1.3×); conv's least work open (the cheaper formulation 10 ms vs 20 ms) but the
+    layer's own passes bounded (those GEMMs and 14 ms of transforms: 1.2× > 1.1×), the
+    layer itself 30 ms; Linear exactly at its goal (1.0×: open, a bound must EXCEED the
+    goal), the layer 10 ms; the met softmax backward."""
     return {
         "method": "least work alone (test)", "threads": 1, "repeat": 3,
         "bounds": [
@@ -68,10 +72,14 @@ def synthetic_bounds() -> dict:
                   [part("exp", 2.0, "np.exp"), part("sums", 1.0), part("dx", 1.0)], 2.0,
                   context=[part("row max (not in the bound)", 0.5, "np.max")]),
             bound("Conv2D fwd+bwd N=32 28² 16→32",
-                  [part("im2col GEMMs", 30.0, flops=3e9), part("Winograd GEMMs", 10.0,
-                                                                 flops=1.5e9)],
-                  20.0, combine="min"),
-            bound("Linear fwd+bwd 256×784→512", [part("three GEMMs", 8.0)], 8.0),
+                  [part("im2col GEMMs", 30.0, flops=3e9),
+                   part("Winograd GEMMs", 10.0, flops=1.5e9, in_layer=True)],
+                  20.0, combine="min",
+                  context=[part("torch forward", 5.0, "no_grad"),
+                           part("transforms", 14.0, "the layer's", in_layer=True)],
+                  layer_ms=30.0),
+            bound("Linear fwd+bwd 256×784→512", [part("three GEMMs", 8.0)], 8.0,
+                  layer_ms=10.0),
             bound("Softmax backward 256×10 vs autograd", [part("dots", 0.001)], 0.01),
         ],
     }
@@ -293,13 +301,14 @@ def test_bounds_section_renders_the_stored_bounds_and_their_verdicts():
     # Softmax: 2 + 1 + 1 ms of passes over torch's 2 ms = 2× > 1.3×: bounded.
     assert rows["Softmax fwd+bwd 4096×1000"][3:] == [
         "not measured", "least work of Softmax fwd+bwd 4096×1000", "4 ms", "2 ms", "2×",
-        "**bounded** |"]
-    # Conv: the cheaper formulation (10 ms) over 20 ms = 0.5× <= 1.1×: open.
+        "–", "–", "**bounded** |"]
+    # Conv: the cheaper formulation (10 ms) over 20 ms = 0.5× <= 1.1×, but the layer's
+    # own passes (its GEMMs 10 + its transforms 14, not torch's forward) 1.2× > 1.1×.
     assert rows["Conv2D fwd+bwd N=32 28² 16→32"][3:] == [
         "**NOT met**", "least work of Conv2D fwd+bwd N=32 28² 16→32", "10 ms", "20 ms",
-        "0.5×", "**open** |"]
-    # Exactly at the goal is not beyond it: open.
-    assert rows["Linear fwd+bwd 256×784→512"][-2:] == ["1×", "**open** |"]
+        "0.5×", "1.2×", "1.5×", "**bounded (this formulation)** |"]
+    # Exactly at the goal is not beyond it: open; the layer's time shown, no passes.
+    assert rows["Linear fwd+bwd 256×784→512"][-4:] == ["1×", "–", "1.25×", "**open** |"]
     assert rows["Softmax backward 256×10 vs autograd"][-1] == "– (goal met) |"
     # No row for a time target without a bound that is met or not measured, nor for a
     # speedup target.
@@ -309,7 +318,12 @@ def test_bounds_section_renders_the_stored_bounds_and_their_verdicts():
     assert "beside the GEMM peak of this run, 34.4" in text
     assert ("im2col GEMMs 30 ms (`np.matmul`, 100.0 GFLOP/s); Winograd GEMMs 10 ms "
             "(`np.matmul`, 150.0 GFLOP/s); = 10 ms") in text
-    assert "Beside, not in the bound: row max (not in the bound) 500 µs (`np.max`)" in text
+    assert "Beside, not in the bound: row max (not in the bound) 500 µs (`np.max`)." in text
+    assert ("The layer's own passes (Winograd GEMMs, transforms): = 24 ms (1.2× torch). "
+            "The layer itself 30 ms (`x vectorized`): 1.5× torch; 6 ms beyond its passes.") in text
+    assert "The layer itself 10 ms (`x vectorized`): 1.25× torch." in text
+    softmax_line = next(line for line in text.splitlines() if "**Softmax fwd+bwd" in line)
+    assert "layer" not in softmax_line  # neither measured
     assert "Method: least work alone (test)." in text
 
 
@@ -321,18 +335,34 @@ def test_bound_verdicts_follow_from_the_numbers():
     assert report.bound_ratio(softmax) == pytest.approx(2.0)
     assert report.bound_verdict(2.0, 1.3) == "bounded"
     assert report.bound_verdict(1.3, 1.3) == "open"
+    assert report.bound_verdict(0.5, 1.1, 1.2) == "bounded (this formulation)"
+    assert report.bound_verdict(0.5, 1.1, 1.1) == "open"  # at the goal is not beyond it
+    assert report.bound_verdict(2.0, 1.1, 0.5) == "bounded"  # the least work decides first
+    assert report.bound_passes(conv) == pytest.approx(24e-3)  # marked parts and context
+    assert report.bound_passes(softmax) is None  # none marked
+    assert report.bound_layer_ratio(conv) == pytest.approx(1.5)
     softmax["torch"]["seconds"] = 4e-3  # torch slower: the same passes are now 1×
     conv["torch"]["seconds"] = 5e-3  # torch faster: 10 / 5 = 2× > 1.1×
     rows = bounds_rows(report.render_markdown(data))
-    assert rows["Softmax fwd+bwd 4096×1000"][-2:] == ["1×", "**open** |"]
-    assert rows["Conv2D fwd+bwd N=32 28² 16→32"][-2:] == ["2×", "**bounded** |"]
+    assert rows["Softmax fwd+bwd 4096×1000"][-4:] == ["1×", "–", "–", "**open** |"]
+    assert rows["Conv2D fwd+bwd N=32 28² 16→32"][-4:] == ["2×", "4.8×", "6×", "**bounded** |"]
+    transforms = conv["context"][1]
+    transforms["in_layer"] = "yes"  # only True marks a pass as the layer's
+    assert report.bound_passes(conv) == pytest.approx(10e-3)
+    transforms["in_layer"], transforms["seconds"] = True, None  # a marked pass untimed:
+    assert report.bound_passes(conv) is None  # no sum, and the least work alone decides
+    rows = bounds_rows(report.render_markdown(data))
+    assert rows["Conv2D fwd+bwd N=32 28² 16→32"][-4:] == ["2×", "–", "6×", "**bounded** |"]
+    conv["torch"]["seconds"], conv["layer"] = 20e-3, "junk"  # back to 0.5×; a broken layer
+    rows = bounds_rows(report.render_markdown(data))
+    assert rows["Conv2D fwd+bwd N=32 28² 16→32"][-4:] == ["0.5×", "–", "–", "**open** |"]
     conv["parts"][1]["seconds"] = None  # a part without its time: no verdict
     assert report.bound_least(conv) is None
     assert bounds_rows(report.render_markdown(data))[
         "Conv2D fwd+bwd N=32 28² 16→32"][-1] == "not measured |"
     data["parity_bounds"]["bounds"].remove(conv)  # an unmet target without a bound says so
     assert bounds_rows(report.render_markdown(data))["Conv2D fwd+bwd N=32 28² 16→32"][4:] == [
-        "no bound measured", "–", "–", "–", "– |"]
+        "no bound measured", "–", "–", "–", "–", "–", "– |"]
 
 
 @pytest.mark.parametrize("section", [None, "junk", {}, {"bounds": ["junk", {"x": 1}]}],
@@ -374,8 +404,15 @@ def test_every_bound_measures_once_and_names_a_time_target(tmp_path):
     assert section["repeat"] == 1 and section["threads"] == 1
     for record in records:
         assert report.bound_ratio(record) is not None, record["target"]
+        assert report.bound_layer_ratio(record) is not None, record["target"]
         assert all(p["how"] for p in record["parts"])
         assert record["combine"] in ("sum", "min")
+    with_passes = {r["target"] for r in records if report.bound_passes(r) is not None}
+    assert with_passes == {"Conv2D fwd+bwd N=32 28² 16→32",
+                           "BatchNorm2d train fwd+bwd N=32 16² C=64"}
+    for record in records:  # a layer's passes start from the least work it runs
+        if record["target"] in with_passes:
+            assert any(p["in_layer"] for p in record["parts"]), record["target"]
     printed = done.stdout.splitlines()
     assert len(printed) == len(records) and all(" -> " in line for line in printed)
     assert "Warning" not in done.stderr, done.stderr
