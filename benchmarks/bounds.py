@@ -18,7 +18,8 @@ beside the bound (``context``). torch is timed as the benchmarks time it
 
 Two more figures say where a layer's time goes beyond its least work. The passes its own
 formulation runs, where this module knows them (Conv2D 16→32: the Winograd GEMMs and the
-layer's transform and layout functions; BatchNorm2d: every pass above), are marked
+layer's transform and layout functions; BatchNorm2d: every pass above; the max pools: the
+layer's forward and backward computations, each timed whole), are marked
 ``in_layer``: their sum is what that formulation costs with each pass at its best, so when
 it alone exceeds the goal only another formulation could meet it. And every bound has
 the layer itself beside it (``layer``): our vectorized forward+backward on the
@@ -72,6 +73,7 @@ from benchmarks import interleaved, passes, report  # noqa: E402
 from benchmarks.common import PREPARE, to_torch, torch_runner  # noqa: E402
 from numpy_impl import conv as conv_impl  # noqa: E402
 from numpy_impl.normalization import BatchNorm, Sweep  # noqa: E402
+from numpy_impl.pooling import Pool2D  # noqa: E402
 from numpy_impl.softmax import Softmax  # noqa: E402
 from torch_ref.blocks import SEBlock as TorchSEBlock  # noqa: E402
 
@@ -383,6 +385,23 @@ def torch_pool(module: nn.Module, x: np.ndarray, dy: np.ndarray, repeat: int
             Part("torch MaxPool2d channels_last forward alone", forward, "no_grad"))
 
 
+def pool_computations(kernel: int, stride: int, x: np.ndarray, dy: np.ndarray, repeat: int
+                      ) -> list[Part]:
+    """The layer's own passes of a max pool: its vectorized forward and backward
+    computations (``Pool2D._forward_vectorized``, ``_backward_vectorized``) each timed whole
+    on the whole batch, without the layer's checks and cache handling around them."""
+    layer = Pool2D(kernel, stride=stride, mode="max")
+    out_hw = layer._geometry("bounds", x.shape)
+    cache = layer._forward_vectorized(x, out_hw)[1]
+    where = "the layer's"
+    return own([
+        Part("its forward computation", best(lambda: layer._forward_vectorized(x, out_hw),
+                                             repeat), f"{where} _forward_vectorized, whole"),
+        Part("its backward computation", best(lambda: layer._backward_vectorized(cache, dy),
+                                              repeat), f"{where} _backward_vectorized, whole"),
+    ])
+
+
 def maxpool(rng: np.random.Generator, repeat: int) -> Bound:
     n, hw, c = 32, 28, 32
     x = rng.standard_normal((n, hw, hw, c)).astype(F32)
@@ -409,6 +428,7 @@ def maxpool(rng: np.random.Generator, repeat: int) -> Bound:
 
     sizes = (2, 8)  # images per block in cache
     torch_whole, torch_forward = torch_pool(nn.MaxPool2d(2, 2), x, dy, repeat)
+    computations = pool_computations(2, 2, x, dy, repeat)
     return Bound(
         target="Max pool fwd+bwd k2 s2",
         least="forward: every cell read once, only the output written; backward: dx written "
@@ -424,7 +444,7 @@ def maxpool(rng: np.random.Generator, repeat: int) -> Bound:
                 n, sizes, repeat, "images"),
         ],
         torch=torch_whole,
-        context=[torch_forward],
+        context=[torch_forward, *computations],
     )
 
 
@@ -451,6 +471,7 @@ def maxpool_overlapping(rng: np.random.Generator, repeat: int) -> Bound:
 
     sizes = (2, 8)  # images per block in cache
     torch_whole, torch_forward = torch_pool(nn.MaxPool2d(k, 1), x, dy, repeat)
+    computations = pool_computations(k, 1, x, dy, repeat)
     return Bound(
         target="Max pool fwd+bwd k3 s1",
         least="forward: the separable max (two passes of two np.maximum); backward: dx "
@@ -465,7 +486,7 @@ def maxpool_overlapping(rng: np.random.Generator, repeat: int) -> Bound:
                          repeat, "images"),
         ],
         torch=torch_whole,
-        context=[torch_forward],
+        context=[torch_forward, *computations],
     )
 
 
