@@ -98,11 +98,12 @@ def detach_cache(cache: Any, sources: tuple[np.ndarray, ...]) -> Any:
     positive costs a copy, never a wrong gradient.
     """
     if isinstance(cache, np.ndarray):
-        if is_frozen(cache) or not any(np.may_share_memory(cache, s) for s in sources):
-            return cache
-        return cache.copy()
+        for source in sources:  # the cheap test first: most arrays share nothing
+            if np.may_share_memory(cache, source):
+                return cache if is_frozen(cache) else cache.copy()
+        return cache
     if isinstance(cache, tuple):
-        return tuple(detach_cache(item, sources) for item in cache)
+        return tuple([detach_cache(item, sources) for item in cache])
     if isinstance(cache, list):
         return [detach_cache(item, sources) for item in cache]
     if isinstance(cache, dict):

@@ -254,16 +254,18 @@ class BatchNorm(Layer):
             wide_scale, wide_shifts = wide[0], wide[1:]
             scaled = np.empty(rows.shape, dtype) if source == "scaled" else y
             for i, block in enumerate(sweep.blocks):
-                c_b, s_b, y_b = (sweep.wide(a[block]) for a in (centered, scaled, y))
+                c_b, s_b, y_b = (sweep.wide(centered[block]), sweep.wide(scaled[block]),
+                                 sweep.wide(y[block]))
                 if not batch_stats:
                     np.subtract(sweep.wide(rows[block]), wide_mean, out=c_b)
                 np.multiply(c_b, wide_scale, out=s_b)
                 np.add(s_b, wide_shifts[i], out=y_b)
         gamma = self._params["weight"] if self.affine else np.ones(self.num_features, dtype)
         if source == "output":  # x̂ = (y − β)·(1/γ)
-            beta = self._params.get("bias", np.zeros(self.num_features, dtype))
-            cache = (y, np.broadcast_to(beta, offsets.shape).copy(), 1 / gamma, inv_std,
-                     batch_stats)
+            betas = np.zeros(offsets.shape, dtype)
+            if "bias" in self._params:
+                betas[...] = self._params["bias"]
+            cache = (y, betas, 1 / gamma, inv_std, batch_stats)
         elif source == "scaled":  # x̂ = (scaled − offset_b·γ/s)·(1/γ)
             cache = (scaled, offsets * scale, 1 / gamma, inv_std, batch_stats)
         else:  # x̂ = (centered − offset_b)·(1/s)
@@ -279,10 +281,12 @@ class BatchNorm(Layer):
         if not self.affine:
             return "output"
         gamma = np.abs(self._params["weight"])
-        if not np.all((gamma >= self.SMALLEST_GAMMA) & np.isfinite(gamma)):
+        # NaN: both comparisons False (min and max propagate it)
+        if not (gamma.min() >= self.SMALLEST_GAMMA and gamma.max() < np.inf):
             return "copy"
-        beta = np.abs(self._params["bias"]) if "bias" in self._params else 0
-        return "output" if np.all(beta <= gamma) else "scaled"
+        if "bias" not in self._params:
+            return "output"
+        return "output" if (np.abs(self._params["bias"]) <= gamma).all() else "scaled"
 
     def _sweep(self, rows: int) -> Sweep:
         """The :class:`Sweep` of a batch of ``rows`` rows (the last one is kept: forward and
@@ -319,16 +323,15 @@ class BatchNorm(Layer):
                 sweep.sums(dy_b, out=partials[i, 0])
                 np.einsum("ij,ij->j", dy_b, k_b, out=partials[i, 1])
             folded = sweep.fold(partials)  # (B, 2, C): Σ dy and Σ dy·kept per block
-            sum_dy = folded[:, 0].sum(axis=0)
+            sum_dy, sum_dy_kept = folded.sum(axis=0)
             # Σ dy·x̂ with x̂ = (kept − offset_b)·f, the offsets applied per block.
-            sum_dy_xhat = (folded[:, 1].sum(axis=0)
-                           - np.einsum("bc,bc->c", offsets, folded[:, 0])) * factor
+            sum_dy_xhat = (sum_dy_kept - np.einsum("bc,bc->c", offsets, folded[:, 0])) * factor
             if batch_stats and m:
                 # dx = (γ/s)·(dy − Σ dy/M − x̂·Σ dy·x̂/M) = k1·(dy − (kept·k2 + k3_b)),
                 # k1 = γ/s, k2 = f·Σ dy·x̂/M, k3_b = Σ dy/M − offset_b·k2.
                 k2 = sum_dy_xhat * (factor / m)
                 k3 = sum_dy / m - offsets * k2
-                wide = sweep.tile(np.concatenate([scale[None], k2[None], k3]).astype(dtype))
+                wide = sweep.tile(np.concatenate([scale[None], k2[None], k3]), dtype)
                 wide_scale, wide_k2, wide_k3 = wide[0], wide[1], wide[2:]
                 for i, block in enumerate(sweep.blocks):  # sweep 2, in place
                     dx_b = sweep.wide(dx[block])
@@ -396,9 +399,10 @@ class Sweep:
     def wide(self, block: np.ndarray) -> np.ndarray:
         return block.reshape(-1, self.k * self.channels)
 
-    def tile(self, vectors: np.ndarray) -> np.ndarray:
-        """(C,) → (k·C,), or (B, C) → (B, k·C)."""
-        tiled = np.empty((*vectors.shape[:-1], self.k, self.channels), vectors.dtype)
+    def tile(self, vectors: np.ndarray, dtype: np.dtype | None = None) -> np.ndarray:
+        """(C,) → (k·C,), or (B, C) → (B, k·C), in ``dtype`` (default the vectors')."""
+        tiled = np.empty((*vectors.shape[:-1], self.k, self.channels),
+                         vectors.dtype if dtype is None else dtype)
         tiled[...] = vectors[..., None, :]
         return tiled.reshape(*vectors.shape[:-1], self.k * self.channels)
 
@@ -465,9 +469,10 @@ def batch_statistics(rows: np.ndarray, sweep: Sweep, scratch: np.ndarray | None 
     block_sums = folded[:, 0]
     first_mean = block_sums.sum(axis=0) / m
     var = folded[:, 1].sum(axis=0) / m - first_mean * first_mean
-    if np.all(first_mean * first_mean <= var):  # False at NaN
-        offsets = np.broadcast_to(first_mean.astype(dtype), (count, c)).copy()
-        return first_mean.astype(dtype), centered, offsets, var.astype(dtype)
+    if (first_mean * first_mean <= var).all():  # False at NaN
+        offsets = np.empty((count, c), dtype)
+        offsets[...] = first_mean  # rounded to the dtype, as astype would
+        return offsets[0].copy(), centered, offsets, var.astype(dtype)
     shifts = (block_sums / sweep.sizes[:, None]).astype(dtype)
     wide_shift = np.empty((k, c), dtype)
     centered = centered if scratch is None else scratch
