@@ -194,12 +194,13 @@ def with_values(values: dict[tuple[int, ...], float], base: InputMaker | None = 
     return make
 
 
-def near_max(indices: tuple[tuple[int, ...], ...], fraction: float = 0.75) -> InputMaker:
-    """N(0, 1) with the given entries at ``fraction`` of the dtype's largest float: a sum of
-    two of them overflows to +inf in any order."""
+def near_max(indices: tuple[tuple[int, ...], ...], fraction: float = 0.75,
+             base: InputMaker | None = None) -> InputMaker:
+    """``base`` (N(0, 1) by default) with the given entries at ``fraction`` of the dtype's
+    largest float: a sum of two of them overflows to +inf in any order."""
 
     def make(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-        x = normal()(rng, shape, dtype)
+        x = (base or normal())(rng, shape, dtype)
         for index in indices:
             x[index] = fraction * np.finfo(dtype).max
         return x

@@ -35,6 +35,16 @@ def live_excitation(layer: Any, rng: np.random.Generator) -> None:
     np.abs(into_first, out=into_first)
 
 
+def first_unit_alive(layer: Any, rng: np.random.Generator) -> None:
+    """Positive fc1 weights into an SE block's hidden unit 0 (a sample's ``setup``): with
+    inputs shifted by +0.3 every squeezed channel mean is positive but for rare draws, so
+    unit 0 is alive in every image; the other units keep random signs (the ReLU's dead side
+    stays exercised). Zero-mean inputs left the whole bottleneck of the default sample (2
+    units, 8 images) dead at seed 1444, and grad[fc1.weight] exactly 0."""
+    into_first = layer.params["fc1.weight"][:, 0]  # (C, C//r): column j feeds unit j
+    np.abs(into_first, out=into_first)
+
+
 def shut_first_gate(layer: Any, rng: np.random.Generator) -> None:
     """Saturate an SE block's first gate (a sample's ``setup``): with positive fc1 weights
     and inputs N(0.5, 0.25²) every bottleneck unit h_j is ~1 (0.3 at least), and fc2
@@ -198,11 +208,15 @@ BN_SAMPLES = batch_norm_samples((4, 5, 5, 3), "b4h5w5c3") + (
            gradcheck=False, note="non-finite cells normalized with the running statistics: "
            "non-finite y there only, the weight gradient of channels 0-2 non-finite"),
     Sample("huge-eval-b4h3w3c2", (4, 3, 3, 2), {"num_features": 2},
-           make_input=near_max(((0, 0, 0, 0),)), setup=quarter_running_var, training=False,
-           make_upstream=with_values({(0, 0, 0, 0): 1.0}), gradcheck=False,
+           make_input=near_max(((0, 0, 0, 0),), base=normal(shift=3.0)),
+           setup=quarter_running_var, training=False,
+           make_upstream=with_values({(0, 0, 0, 0): 1.0}, base=normal(0.25, shift=1.0)),
+           gradcheck=False,
            note="a finite x of 0.75·max normalized with variance 0.25 and γ >= 1: y = "
            "x·2γ/√(1 + 4ε) overflows to +inf, and so does that channel's weight gradient, as "
-           "torch, with no NumPy overflow warning"),
+           "torch, with no NumPy overflow warning. x ~ N(3, 1) and dy ~ N(1, 0.25²) elsewhere "
+           "keep channel 1's Σ dy·x̂ near 100 (zero-mean values cancelled it to 3e-3 at seed "
+           "1377, too small for the gradient guard)"),
     Sample("huge-dy-eval-random-stats-b4h3w3c2", (4, 3, 3, 2), {"num_features": 2},
            setup=random_running_stats, training=False, make_upstream=huge_channel(1e37, 1),
            gradcheck=False, note="dy = 1e37 on channel 1: its bias gradient Σ dy = 3.6e38 "
@@ -421,20 +435,23 @@ BATCH_NORM = (
 
 # --------------------------------------------------------------------------- SE block
 # The SE bottleneck is a ReLU over N·(C//r) values: if all of them are negative, both fc
-# gradients are exactly 0 and the gradient guard (rightly) fails the case. Inputs are
-# zero-mean (a shared offset makes the samples' signs agree) and N·(C//r) >= 12, so a dead
-# bottleneck has odds of about 2^-12 per case whatever PARITY_SEED is.
+# gradients are exactly 0 and the gradient guard (rightly) fails the case. That happened
+# with zero-mean inputs (at seed 1444, 16 ReLU inputs), so the samples with more than one
+# hidden unit keep unit 0 alive (first_unit_alive, inputs shifted by +0.3). The one with a
+# single unit keeps zero-mean inputs so that its unit's dead side is exercised: 16 images
+# all negative have odds of 2^-16 per case.
+ALIVE = {"make_input": normal(shift=0.3), "setup": first_unit_alive}
 SE_SAMPLES = (
-    Sample("b4h5w5c16-r4", (4, 5, 5, 16), {"channels": 16, "reduction": 4}),
-    Sample("b8h3w3c32-r16", (8, 3, 3, 32), {"channels": 32, "reduction": 16},
+    Sample("b4h5w5c16-r4", (4, 5, 5, 16), {"channels": 16, "reduction": 4}, **ALIVE),
+    Sample("b8h3w3c32-r16", (8, 3, 3, 32), {"channels": 32, "reduction": 16}, **ALIVE,
            note="the seed's default reduction: bottleneck of 2"),
-    Sample("b8h3w3c32-default", (8, 3, 3, 32), {"channels": 32},
+    Sample("b8h3w3c32-default", (8, 3, 3, 32), {"channels": 32}, **ALIVE,
            note="built with the default reduction (16): N·(C//r) = 16 ReLU inputs"),
     Sample("b4h4w4c8-r2-scaled", (4, 4, 4, 8), {"channels": 8, "reduction": 2},
            make_input=normal(3.0)),
     Sample("b16h1w1c16-r16", (16, 1, 1, 16), {"channels": 16, "reduction": 16},
            note="1x1 maps and a bottleneck of 1"),
-    Sample("b1h7w5c12-r1", (1, 7, 5, 12), {"channels": 12, "reduction": 1},
+    Sample("b1h7w5c12-r1", (1, 7, 5, 12), {"channels": 12, "reduction": 1}, **ALIVE,
            note="one image, non-square map, C not a power of 2, no reduction"),
     Sample("b0h3w3c16-r4", (0, 3, 3, 16), {"channels": 16, "reduction": 4}, guard=False,
            note="an empty batch: empty output and input gradient, zero weight gradients"),
