@@ -69,7 +69,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from benchmarks import interleaved, passes, report  # noqa: E402
+from benchmarks import passes, report  # noqa: E402
 from benchmarks.common import PREPARE, to_torch, torch_runner  # noqa: E402
 from numpy_impl import conv as conv_impl  # noqa: E402
 from numpy_impl.normalization import BatchNorm, Sweep  # noqa: E402
@@ -118,8 +118,8 @@ def layer_part(target: str, repeat: int) -> Part:
     forward+backward built and checked against torch as the benchmarks do
     (:data:`benchmarks.common.PREPARE`), best of ``repeat`` calls after one."""
     found = next(t for t in report.TARGETS if t.title == target)
-    case = interleaved.cases_of(found)[0]
-    call = interleaved.timed_call(PREPARE["vectorized"](case, "vectorized"))
+    case = passes.cases_of(found)[0]
+    call = passes.timed_call(PREPARE["vectorized"](case, "vectorized"))
     call()
     return Part("the layer itself", min(call() for _ in range(repeat)),
                 f"{case.layer} vectorized, checked against torch first")
@@ -296,10 +296,10 @@ def winograd_passes(rng: np.random.Generator, repeat: int, x_shape: tuple[int, i
 
     def timed(name: str, how: str, call: Call, times: int) -> Part:
         return Part(name, best(call, repeat) * times,
-                    f"{how}, one band of {count} tiles in cache × {times}", in_layer=True)
+                    f"{how}, one band of {count} tiles in cache × {times}")
 
     where = "the layer's"
-    return [
+    return own([
         timed("Winograd's input transform V = Bᵀ d B, forward and again in backward",
               f"{where} _input_transform: 6 two-operand ufuncs",
               lambda: conv_impl._input_transform(xp[:band + 1], band, r, v), 2 * bands),
@@ -317,8 +317,8 @@ def winograd_passes(rng: np.random.Generator, repeat: int, x_shape: tuple[int, i
                                       conv_impl._merge_cols(dx[:, :2 * band], rows, 1)),
                              repeat) * bands,
              f"{where} _winograd_pad × {groups}; _write_tiles, _read_tiles, _merge_cols, one "
-             f"band in cache × {bands}", in_layer=True),
-    ]
+             f"band in cache × {bands}"),
+    ])
 
 
 def conv(rng: np.random.Generator, repeat: int) -> Bound:
@@ -342,7 +342,7 @@ def conv(rng: np.random.Generator, repeat: int) -> Bound:
                          ("dV", blocked("batched np.matmul", lambda i: np.matmul(
                              z[:, i], ut, out=dv[:, i]), tiles, tile_bands)),
                      ], repeat, 3 * 2.0 * 16 * tiles * c_in * c_out)
-    winograd.in_layer = True  # the layer's formulation (its transforms: in the context)
+    own([winograd])  # the layer's formulation (its transforms: in the context)
     return Bound(
         target="Conv2D fwd+bwd N=32 28² 16→32",
         least="the cheaper formulation's GEMMs alone (no im2col copy, no Winograd transform)",

@@ -29,57 +29,24 @@ THREADS = pin_environment()  # before NumPy and torch are imported
 import sys  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
-from types import SimpleNamespace  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from benchmarks import (  # noqa: E402
-    passes,
-    report,
-    test_bench_batchnorm,
-    test_bench_conv,
-    test_bench_linear,
-    test_bench_pool,
-    test_bench_se,
-    test_bench_softmax,
-)
-from benchmarks.common import PREPARE, BenchCase, TimedVariant, smoke  # noqa: E402
+from benchmarks import passes, report  # noqa: E402
+from benchmarks.common import PREPARE, BenchCase, smoke  # noqa: E402
+from benchmarks.passes import cases_of, time_targets, timed_call  # noqa: E402
 
 SECONDS = 3.0
 MIN_PAIRS = 20
 MAX_PAIRS = 5000
 WARMUP = 3
-SUITES = (test_bench_conv, test_bench_pool, test_bench_softmax, test_bench_batchnorm,
-          test_bench_linear, test_bench_se)
 METHOD = ("our vectorized call and torch's alternated call by call in one process of their "
           "own (`benchmarks/interleaved.py`), so that every call follows one of the other "
           "side's, for {seconds:g} s per case and at least {pairs} pairs, after {warmup} "
           "warm-up calls each, {threads} thread(s); both checked against torch first, as in "
           "the benchmarks; medians of each side's calls")
-
-
-def time_targets() -> list[report.Target]:
-    """The targets that are a time ratio of ours over a torch variant."""
-    return [t for t in report.TARGETS if t.metric == "ratio"]
-
-
-def cases_of(target: report.Target) -> list[BenchCase]:
-    """The benchmark cases the target judges (its layer, size, step and dtype)."""
-    return [case for suite in SUITES for case in suite.cases()
-            if target.matches(SimpleNamespace(
-                layer=case.layer, dtype=case.dtype.name, size=case.size, step=case.step))]
-
-
-def timed_call(prepared: TimedVariant) -> Callable[[], float]:
-    """One timed call of a prepared variant (its untimed set-up first, if it has one)."""
-    def call() -> float:
-        args, kwargs = prepared.setup() if prepared.setup is not None else ((), {})
-        start = time.perf_counter()
-        prepared.run(*args, **kwargs)
-        return time.perf_counter() - start
-    return call
 
 
 def alternate(ours: Callable[[], float], theirs: Callable[[], float], seconds: float,
