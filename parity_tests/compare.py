@@ -8,8 +8,10 @@ dtype mismatch does not fail a comparison (the values are judged as they are and
 :class:`Tolerance` with ``norm="l2"`` compares ‖a − e‖ / ‖e‖ against ``rtol`` instead
 (float32 gradients through ReLU kinks at benchmark sizes, see ``benchmarks/common.py``).
 
-With ``guard`` the expected tensor must also be far above the tolerance (max |expected| >
-``GRADIENT_GUARD`` · atol), so that a backward returning zeros could not pass.
+With ``guard`` the expected tensor must also be far above the tolerance (max_i |expected_i| /
+allowed_i ≥ ``GRADIENT_GUARD``; for L2, 1 / rtol ≥ it and a non-zero expected tensor), so
+that a backward returning zeros could not pass. An all-zero expected tensor never passes
+the guard; under L2 it passes only an all-zero actual (no relative error exists).
 """
 
 from __future__ import annotations
@@ -108,6 +110,9 @@ def compare(
     if not (np.issubdtype(actual.dtype, np.number) or actual.dtype == bool):
         result.problem = f"dtype {actual.dtype} is not numeric"
         return result
+    if np.iscomplexobj(actual):  # astype(float64) would drop the imaginary part unseen
+        result.problem = f"dtype {actual.dtype} is complex, not real"
+        return result
     a = actual.astype(np.float64)
     e = expected.astype(np.float64)
     allowed = None
@@ -136,14 +141,15 @@ def compare(
 
 def _zeros_headroom(e: np.ndarray, allowed: np.ndarray | None, tolerance: Tolerance
                     ) -> float:
-    """The headroom an all-zero actual tensor would get: max |e_i| / allowed_i."""
-    finite = np.isfinite(e)
-    if not finite.any():
+    """The headroom an all-zero actual tensor would get: max |e_i| / allowed_i, 0 where
+    e_i = 0 (zeros match it exactly, even with no error allowed)."""
+    nonzero = np.isfinite(e) & (e != 0)
+    if not nonzero.any():  # zeros would match every finite entry exactly
         return 0.0
     if allowed is None:  # an L2 comparison: zeros give a relative L2 error of exactly 1
         return 1.0 / tolerance.rtol if tolerance.rtol else float("inf")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(finite, np.abs(e) / allowed, 0.0)
+    with np.errstate(divide="ignore"):
+        ratio = np.where(nonzero, np.abs(e) / np.where(nonzero, allowed, 1.0), 0.0)
     return float(np.max(ratio))
 
 
@@ -194,15 +200,23 @@ def _compare_l2(result: Comparison, a: np.ndarray, e: np.ndarray) -> None:
         result.headroom = float("inf")
         return
     scale = float(np.linalg.norm(e))
-    rel = float(np.linalg.norm(a - e)) / scale if scale else float(np.linalg.norm(a))
+    distance = float(np.linalg.norm(a - e))
     error = np.abs(a - e)
     if error.size:
         largest = int(np.argmax(error))
         result.max_abs = float(error.flat[largest])
         result.max_abs_index = _index(largest, e.shape)
+    if not scale:  # e is all zeros: no relative error exists, only an exact match passes
+        result.ok = distance == 0
+        result.headroom = 0.0 if result.ok else float("inf")
+        if not result.ok:
+            result.problem = (f"the expected tensor is all zeros (no relative L2 error): "
+                              f"the actual one has L2 norm {distance:.2e}")
+        return
+    rel = distance / scale
     result.max_rel = rel
     result.headroom = rel / limit if limit else (0.0 if rel == 0 else float("inf"))
-    result.ok = rel <= limit and scale > 0
+    result.ok = rel <= limit
     if not result.ok:
         result.problem = f"relative L2 error {rel:.2e} > {limit:g}"
 

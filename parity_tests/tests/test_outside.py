@@ -186,8 +186,11 @@ BUGS: tuple[Bug, ...] = (
         "With pad='same' the layer pads (k - 1) // 2 on each side, one row or column short of "
         "torch's k - 1 when k is even: a (5, 6) input with a (2, 4) kernel gives a (4, 5) "
         "output instead of (5, 6)",
-        {check: (("b2h5w6c2o2-same-s1-k2x4", "b2h3w1c2o2-k2-same"), BOTH)
-         for check in ("forward", "input-grad", "param-grads")},
+        {**{check: (("b2h5w6c2o2-same-s1-k2x4", "b2h3w1c2o2-k2-same"), BOTH)
+            for check in ("forward", "input-grad", "param-grads")},
+         # W = 1 and k = 2 leave the layer's output empty: its gradient is zero whatever
+         # backward does, and the gradient guard says the comparison cannot catch anything
+         "finite-diff": (("b2h3w1c2o2-k2-same",), F64)},
         passes=("finite-diff", "warnings", "inputs-untouched", "memory-layout",
                 "cache-freshness"),
         controls=("b2h5w5c2o3-same-s1-k3", "b2h6w7c2o2-same-s2-k4"),
