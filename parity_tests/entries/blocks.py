@@ -349,8 +349,11 @@ BN3D_ERRORS = batch_norm_errors(
 #: Rounding of the reference's float32 batch-norm kernel in units of u·(its terms): torch
 #: computes y = x·α + (β − μα) and Σ dy·x − μ·Σ dy with x itself, so for mean/std ~ 100 it
 #: is off by ~u·Σ|dy|·(|x| + |μ|)/s in dγ (measured ≤ 1.6 of that over 30 seeds and shapes
-#: (16, 4) … (8, 16, 4); 4 leaves a 2x margin) and by ≤ 2 roundings of |x·α| + |μα| in y.
-KERNEL_SAFETY = {"output": 2.0, "gradients": 4.0}
+#: (16, 4) … (8, 16, 4); 4 leaves a 2x margin) and in y by up to 1.75 roundings of
+#: |x·α| + |μα| + |β| from torch (its float32 μ and α are rounded too; the worst of 3,000
+#: random (16, 4) batches of N(50, 0.5²); the harness's sweep of seeds 0..2999 reached 0.623
+#: of the 2 allowed before): 4 leaves a 2x margin there too.
+KERNEL_SAFETY = {"output": 4.0, "gradients": 4.0}
 
 
 def batch_norm_error_model(case: Any, built: Any, run: Any) -> dict[str, np.ndarray]:
@@ -474,6 +477,16 @@ SE_ERRORS = parametrized_layer_errors(SE_IMAGES) + impl_errors() + (
                    zeros(2, 3, 3, 8)),
 )
 
+#: float32 only (float64 keeps the default). fc2's weight gradient sums N products of
+#: ds·σ'(z) and h, each factor itself a float32 sum: ds = Σ_hw dy ⊙ x over H·W positions and
+#: h = ReLU(fc1(GAP(x))). Their rounding reaches the product: with x ~ N(0, 3²) (the scaled
+#: sample) 1.4e-5 absolute on entries ~2.4, headroom 0.785 against the default at seed 1461
+#: (the worst of seeds 0..1999; the next sample's worst 0.333).
+SE_FLOAT32 = Tolerance(
+    rtol=1e-5, atol=2e-5,
+    reason="fc weight grads: N products of two float32 sums (H·W and C terms)",
+)
+
 SE_BLOCK = (
     Entry(
         name="se_block",
@@ -483,6 +496,7 @@ SE_BLOCK = (
         errors=SE_ERRORS,
         error_kwargs={"channels": 16, "reduction": 4},
         error_args=(SE_IMAGES,),
+        tolerances={np.dtype(np.float32): SE_FLOAT32},
         description="squeeze-and-excitation (seed 003): GAP, FC-ReLU-FC-sigmoid, x * s",
     ),
 )
