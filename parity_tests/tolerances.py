@@ -96,7 +96,8 @@ FD_KINK = 1e-4
 FD_MAX_DIRECTION_DRAWS = 12
 #: The analytic side's own rounding, relative.
 FD_RTOL = 1e-7
-#: Round-off of D(h): each f is off by ~ε·F (F = Σ|terms of f|), so D by ~ε·F/h; c = 8.
+#: Round-off of D(h): each f is off by ~ε·F (F = Σ|terms of f| + Σ_z Σ|∂f/∂z ⊙ z|, the
+#: rounding of its arrays carried through f: checks._conditioning), so D by ~ε·F/h; c = 8.
 FD_ROUNDOFF_SAFETY = 8.0
 #: Truncation of D(h) is ~h²·|f'''|/6 = |D(2h) − D(h)|/3 (Richardson); allowed: 2× that.
 FD_TRUNCATION_SAFETY = 2.0

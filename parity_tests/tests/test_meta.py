@@ -98,6 +98,28 @@ def test_flipped_sign_is_caught_by_finite_differences_without_torch(monkeypatch,
     assert result.get("input_grad").expected_name == "finite differences"
 
 
+def test_finite_differences_allow_for_how_the_rounding_of_the_arrays_moves_f():
+    x, w = np.array([[2.0, -3.0]]), np.array([0.5, np.inf])
+    tensors = {"input_grad": np.array([[1.0, 2.0]]), "grad[w]": np.array([4.0, 1.0]),
+               "output": np.ones(9)}
+    # Σ|g ⊙ z| over the probes, non-finite products left out, a missing gradient skipped
+    assert checks._conditioning({"input_grad": x, "grad[w]": w}, tensors) == 2 + 6 + 2
+    assert checks._conditioning({"grad[b]": w}, tensors) == 0.0
+    # Batch norm of mean/std 100 inputs: f loses ~100x more to the rounding of x than
+    # Σ|dy ⊙ y| says. Without the conditioning term this seed's headroom was 0.636.
+    result = run("finite-diff", "batch_norm1d", "train-mean100-b16c4", F64, seed=369)
+    assert result.ok and result.headroom < 0.2
+
+
+@OVER_SEEDS
+def test_a_1e5_relative_error_in_an_ill_conditioned_gradient_is_still_caught(monkeypatch, seed):
+    original = normalization.BatchNorm.backward
+    monkeypatch.setattr(normalization.BatchNorm, "backward",
+                        lambda self, dy: original(self, dy) * (1 + 1e-5))
+    result = run("finite-diff", "batch_norm1d", "train-mean100-b16c4", F64, seed=seed)
+    assert "input_grad" in failing(result)
+
+
 @OVER_SEEDS
 def test_softmax_without_max_shift_fails_on_large_logits(monkeypatch, seed):
     def unshifted(x: np.ndarray) -> np.ndarray:
