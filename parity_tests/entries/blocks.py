@@ -22,19 +22,6 @@ from torch_ref import blocks as ref_blocks
 from torch_ref import normalization as ref_norm
 
 
-def live_excitation(layer: Any, rng: np.random.Generator) -> None:
-    """Keep the SE bottleneck ReLU of an SE-ResNet block alive (a sample's ``setup``): bn2's
-    bias in U(1.5, 2.5) makes every squeezed channel mean positive (each image's mean of a
-    normalized channel is within 1 of the bias), and positive fc1 weights into hidden unit
-    0 (fc1 has no bias) then give that unit a positive input in every image; the other
-    units keep their random signs, so the ReLU's dead side is still exercised. With random
-    signs everywhere the whole bottleneck was dead for both images at 3 of 200 seeds (and
-    at 2 of 600 training-mode seeds, 1000-1599), and grad[se.fc1.weight] exactly 0."""
-    layer.params["bn2.bias"][...] = rng.uniform(1.5, 2.5, layer.params["bn2.bias"].shape)
-    into_first = layer.params["se.fc1.weight"][:, 0]  # (C, C//r): column j feeds unit j
-    np.abs(into_first, out=into_first)
-
-
 def first_unit_alive(layer: Any, rng: np.random.Generator) -> None:
     """Positive fc1 weights into an SE block's hidden unit 0 (a sample's ``setup``): with
     inputs shifted by +0.3 every squeezed channel mean is positive but for rare draws, so
@@ -43,6 +30,17 @@ def first_unit_alive(layer: Any, rng: np.random.Generator) -> None:
     units, 8 images) dead at seed 1444, and grad[fc1.weight] exactly 0."""
     into_first = layer.params["fc1.weight"][:, 0]  # (C, C//r): column j feeds unit j
     np.abs(into_first, out=into_first)
+
+
+def live_excitation(layer: Any, rng: np.random.Generator) -> None:
+    """Keep the SE bottleneck ReLU of an SE-ResNet block alive (a sample's ``setup``): bn2's
+    bias in U(1.5, 2.5) makes every squeezed channel mean positive (each image's mean of a
+    normalized channel is within 1 of the bias), and :func:`first_unit_alive` on its SE
+    block (fc1 has no bias) then gives hidden unit 0 a positive input in every image. With
+    random signs everywhere the whole bottleneck was dead for both images at 3 of 200 seeds
+    (and at 2 of 600 training-mode seeds, 1000-1599), and grad[se.fc1.weight] exactly 0."""
+    layer.params["bn2.bias"][...] = rng.uniform(1.5, 2.5, layer.params["bn2.bias"].shape)
+    first_unit_alive(layer.se, rng)
 
 
 def shut_first_gate(layer: Any, rng: np.random.Generator) -> None:
