@@ -629,7 +629,7 @@ def test_pin_environment_overrides_every_thread_variable():
     assert pin_environment(env) == 3
     assert all(env[name] == "3" for name in THREAD_VARS)
     assert pin_environment({}) == 1
-    for bad in ("0", "-1", "two", "1.5"):
+    for bad in ("0", "-1", "two", "1.5", "²"):  # "²".isdigit(), but int() refuses it
         with pytest.raises(ValueError, match="PARITY_BENCH_THREADS"):
             parse_threads(bad)
 

@@ -28,7 +28,7 @@ THREAD_VARS = (
 def parse_threads(value: object) -> int:
     """A thread count >= 1 from an int or a decimal string; ``ValueError`` otherwise."""
     text = str(value).strip()
-    if not text.isdigit() or int(text) < 1:
+    if not text.isdecimal() or int(text) < 1:
         raise ValueError(f"{THREADS_ENV} / --threads must be an integer >= 1, got {value!r}")
     return int(text)
 

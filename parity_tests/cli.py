@@ -32,7 +32,7 @@ class UsageError(Exception):
 
 # --------------------------------------------------------------------------- options
 def _seed(text: str) -> int:
-    if not text.strip().isdigit():
+    if not text.strip().isdecimal():
         raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
     return int(text)
 
@@ -56,14 +56,14 @@ def _seed_range(text: str) -> range:
 
 
 def _positive(text: str) -> int:
-    if not text.strip().isdigit() or int(text) < 1:
+    if not text.strip().isdecimal() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
     return int(text)
 
 
 def _shard(text: str) -> Shard:
     parts = text.split("/")
-    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+    if len(parts) != 2 or not all(p.strip().isdecimal() for p in parts):
         raise argparse.ArgumentTypeError(f"expected K/N such as 1/4, got {text!r}")
     index, count = int(parts[0]), int(parts[1])
     if not 1 <= index <= count:

@@ -31,7 +31,7 @@ def seed_from_env() -> int:
     text = os.environ.get(SEED_ENV, "").strip()
     if not text:
         return DEFAULT_SEED
-    if not text.isdigit():
+    if not text.isdecimal():  # isdigit() also takes "²", which int() refuses
         raise ValueError(f"{SEED_ENV} must be a non-negative integer, got {text!r}")
     return int(text)
 
@@ -39,7 +39,7 @@ def seed_from_env() -> int:
 def seed_range(text: str) -> range:
     """The seeds ``"A-B"`` names, A..B inclusive; ``ValueError`` for anything else."""
     parts = text.split("-")
-    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+    if len(parts) != 2 or not all(p.strip().isdecimal() for p in parts):
         raise ValueError(f"expected A-B such as 0-199, got {text!r}")
     first, last = int(parts[0]), int(parts[1])
     if last < first:
@@ -53,7 +53,7 @@ def seeds_from_env(name: str) -> list[int]:
     text = os.environ.get(name, "").strip()
     if not text:
         return [seed_from_env()]
-    if text.isdigit():
+    if text.isdecimal():
         return [int(text)]
     try:
         return list(seed_range(text))

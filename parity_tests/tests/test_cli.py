@@ -102,6 +102,10 @@ def test_exit_codes_are_documented_in_help(capsys):
 BAD_OPTIONS = [
     (["--out", "{file}"], "--out {file}: is a file"),
     (["--seed", "-1"], "argument --seed: expected a non-negative integer"),
+    (["--seed", "²"], "argument --seed: expected a non-negative integer"),  # isdigit, not int
+    (["--seeds", "0-²"], "argument --seeds: expected A-B such as 0-199"),
+    (["--jobs", "²"], "argument --jobs: expected an integer >= 1"),
+    (["--shard", "1/²"], "argument --shard: expected K/N"),
     (["--config", "bogus"], "--config bogus: no sample config or error input"),
     (["--impl", "fast"], "--impl fast: unknown impl path; valid: loop, vectorized"),
     (["--layer", "relu", "--impl", "vectorized"], "relu has no impl paths"),
