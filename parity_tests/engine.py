@@ -105,6 +105,7 @@ class SideRun:
     upstream: np.ndarray | None = None
     warnings: list[str] = field(default_factory=list)
     error: CaughtError | None = None
+    #: The type of the (first) output the forward returned, before it was recorded.
     output_type: type | None = None
     #: Why the backward was not run although the forward was (torch side: the NumPy output
     #: has another shape, so the NumPy upstream gradient does not fit torch's output).
@@ -151,7 +152,7 @@ def run_numpy(built: Built, upstream: Upstream = None, backward: bool = True) ->
                 for earlier in built.warmup:
                     layer.forward(earlier)
                 out = layer.forward(x)
-            run.output_type = type(out)
+            run.output_type = type(out[0] if isinstance(out, tuple) and out else out)
             y = _record_outputs(run.tensors, out, x.dtype)
             if not (built.is_loss and np.ndim(y) == 0):  # a reduced loss takes no upstream
                 if upstream is None and built.make_upstream is not None:
@@ -181,10 +182,13 @@ def run_numpy(built: Built, upstream: Upstream = None, backward: bool = True) ->
 def _record_outputs(tensors: dict[str, Any], out: Any, dtype: np.dtype) -> Any:
     """Store a forward's result as ``output`` (and ``output[1]``, … for a tuple such as
     max pooling's ``(y, indices)``); returns the differentiable first output. A reduced
-    loss's Python float becomes a 0-d array of the input's dtype."""
+    loss's Python float becomes a 0-d array of the input's dtype; a NumPy scalar keeps its
+    own (a float64 scalar from a float32 0-d input is the dtype check's failure)."""
     outputs = list(out) if isinstance(out, tuple) else [out]
     first = outputs[0]
-    if not isinstance(first, (np.ndarray, torch.Tensor)):
+    if isinstance(first, np.generic):
+        first = np.asarray(first)
+    elif not isinstance(first, (np.ndarray, torch.Tensor)):
         first = np.asarray(first, dtype=dtype)
     for k, value in enumerate(outputs):
         value = first if k == 0 else value
