@@ -170,7 +170,9 @@ class CheckResult:
             body += ["    " + line for line in _tail(self.error.traceback, 12)]
         else:
             comparison = comparison or (self.failures() or [None])[0]
-            if comparison is None:
+            if comparison is None and self.skipped:
+                head, body = f"SKIP {self.id}: {self.skipped}", self.context()
+            elif comparison is None:
                 head, body = f"PASS {self.id}", self.context()
             else:
                 kind = "GUARD" if comparison.guard_failed else "FAIL"
@@ -278,8 +280,8 @@ def check_warnings(case: Case, seed: int, cache: RunCache | None = None) -> Chec
 
 
 def check_dtype(case: Case, seed: int, cache: RunCache | None = None) -> CheckResult:
-    """Every tensor the layer produces or holds is in the case's dtype; a loss returns a
-    Python float."""
+    """Every tensor the layer produces or holds is in the case's dtype; a layer's forward
+    returns a NumPy array, a reduced loss's a Python float."""
     result = CheckResult("dtype", case, seed)
     both = parity_run(case, seed, cache)
     if both.numpy.failed_at("forward"):
@@ -294,10 +296,15 @@ def check_dtype(case: Case, seed: int, cache: RunCache | None = None) -> CheckRe
                   if name.startswith("output[") and name in both.torch.tensors else case.dtype)
         problem = "" if dtype == wanted else f"dtype {dtype}, expected {wanted}"
         result.comparisons.append(finding(name, problem, f"dtype {case.dtype}"))
-    if (both.built.is_loss and np.ndim(both.numpy.tensors["output"]) == 0
-            and both.numpy.output_type is not float):
+    returned = both.numpy.output_type
+    if both.built.is_loss and np.ndim(both.numpy.tensors["output"]) == 0:
+        if returned is not float:
+            result.comparisons.append(finding(
+                "output", f"forward returned {returned}, expected a Python float"))
+    elif returned is not None and not issubclass(returned, (np.ndarray, np.generic)):
+        # recorded as an array of the input's dtype, a list or a float would pass unseen
         result.comparisons.append(finding(
-            "output", f"forward returned {both.numpy.output_type}, expected a Python float"))
+            "output", f"forward returned {returned}, expected a numpy.ndarray"))
     if both.numpy.error is not None and not result.failures():
         result.error = both.numpy.error  # the backward raised before any wrong dtype showed
     return result
@@ -313,9 +320,21 @@ def _numpy_vs_numpy(result: CheckResult, actual: SideRun, expected: SideRun,
         if run.error is not None:
             result.error = run.error
             return result
+    # The slack was computed for torch's shapes: a tensor of another shape (the gradient
+    # checks' failure) is compared without it, not left to raise inside compare().
+    slack = {name: value for name, value in (slack or {}).items()
+             if _fits(value, expected.tensors.get(name))}
     result.comparisons = compare_tensors(actual.tensors, expected.tensors, result.case,
                                          expected_name, guard=guard, slack=slack)
     return result
+
+
+def _fits(slack: np.ndarray, tensor: Any) -> bool:
+    """Whether ``slack`` broadcasts to the shape of ``tensor``."""
+    try:
+        return np.broadcast_shapes(np.shape(slack), np.shape(tensor)) == np.shape(tensor)
+    except ValueError:
+        return False
 
 
 def check_impl_agreement(case: Case, seed: int, cache: RunCache | None = None) -> CheckResult:
@@ -497,6 +516,11 @@ def check_finite_diff(case: Case, seed: int, cache: RunCache | None = None) -> C
         if grad is None:
             result.comparisons.append(finding(name, "the NumPy layer produced no such tensor"))
             continue
+        if np.shape(grad) != np.shape(array):
+            result.comparisons.append(finding(
+                name, f"shape {np.shape(grad)} != shape {np.shape(array)} of what it is the "
+                      f"gradient of", "finite differences"))
+            continue
         found: list[_Direction] = []
         for _ in range(FD_MAX_DIRECTION_DRAWS):
             direction = _directional(built, upstream, array, grad,
@@ -548,7 +572,7 @@ def check_bad_input(case: ErrorCase, seed: int, cache: RunCache | None = None) -
         layer.forward(*args)
 
     def backward() -> None:
-        if is_loss(layer):  # a loss: backward() takes no argument
+        if is_loss(layer) and error.dy is None:  # a reduced loss: backward() takes no dy
             layer.backward()
         else:
             layer.backward(error.dy)
@@ -624,20 +648,24 @@ class LayerFacts:
     is_loss: bool
 
 
-_FACTS: dict[str, LayerFacts] = {}
+#: By (entry, case id): two entries may share a name (a plugin's "linear" beside the
+#: registry's), so the entry is part of the key (kept alive in the value: its id stays unique).
+_FACTS: dict[tuple[int, str], tuple[Entry, LayerFacts]] = {}
 
 
 def layer_facts(case: Case) -> LayerFacts:
     """Parameter and buffer names and loss-ness of the case's layer (empty if it cannot be
     built: the forward check then reports why)."""
-    if case.id not in _FACTS:
+    key = (id(case.entry), case.id)
+    if key not in _FACTS:
         try:
             built = build_case(case, 0)
-            _FACTS[case.id] = LayerFacts(tuple(built.layer.params), tuple(built.layer.buffers),
-                                         built.is_loss)
+            facts = LayerFacts(tuple(built.layer.params), tuple(built.layer.buffers),
+                               built.is_loss)
         except Exception:
-            _FACTS[case.id] = LayerFacts((), (), False)
-    return _FACTS[case.id]
+            facts = LayerFacts((), (), False)
+        _FACTS[key] = (case.entry, facts)
+    return _FACTS[key][1]
 
 
 def _always(case: Case) -> bool:
