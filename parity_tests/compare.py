@@ -119,8 +119,12 @@ def compare(
     if tolerance.norm == "l2":
         _compare_l2(result, a, e)
     else:
-        allowed = tolerance.allowed(np.where(np.isfinite(e), e, 0.0),
-                                    np.broadcast_to(slack, e.shape))
+        try:
+            slack = np.broadcast_to(slack, e.shape)
+        except ValueError:  # the caller's error model is wrong, not the layer
+            raise ValueError(f"compare({tensor!r}): a slack of shape {np.shape(slack)} does "
+                             f"not fit the expected shape {e.shape}") from None
+        allowed = tolerance.allowed(np.where(np.isfinite(e), e, 0.0), slack)
         _compare_elements(result, a, e, allowed)
     if actual.dtype != expected.dtype:
         # The values are judged as they are; the wrong dtype is the dtype check's failure.

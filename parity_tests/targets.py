@@ -14,6 +14,7 @@ import dataclasses
 import hashlib
 import importlib
 import importlib.util
+import shlex
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -117,14 +118,16 @@ def load_targets(targets: Sequence[str] = (), as_entries: Sequence[str] = (),
     found: list[Entry] = []
     for k, spec in enumerate(targets):
         like = as_entries[k] if len(as_entries) > 1 else as_entries[0]
-        origin = f"--target {spec} --as {like}"
+        origin = f"--target {shlex.quote(spec)} --as {shlex.quote(like)}"
         try:
             found.append(target_entry(Target(import_attribute(spec), like,
                                               name=f"{like}:{spec}"), origin))
         except KeyError as error:
             raise TargetError(f"--as {like}: {error.args[0]}") from None
     for path in plugins:
-        found += entries_from(load_plugin_file(path), f"--plugin {path}", f"--plugin {path}")
+        # the origin is pasted into repro lines, so a path with a blank stays one word
+        found += entries_from(load_plugin_file(path), f"--plugin {shlex.quote(str(path))}",
+                              f"--plugin {path}")
     names = [entry.name for entry in found]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:

@@ -369,6 +369,12 @@ def test_compare_all_adds_each_tensors_own_slack():
     assert [(r.tensor, r.ok) for r in results] == [("y", True), ("z", False)]
 
 
+def test_a_slack_that_does_not_fit_the_tensor_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"compare\('y'\): a slack of shape \(3,\) does not "
+                                         r"fit the expected shape \(2,\)"):
+        compare("y", np.zeros(2), np.zeros(2), EXACT, slack=np.zeros(3))
+
+
 # --------------------------------------------------------------------------- tolerances.py
 def test_widened_multiplies_atol_and_keeps_the_rest():
     base = Tolerance(rtol=1e-6, atol=1e-5, reason="base", norm="l2")

@@ -4,6 +4,7 @@ verdict, a dtype failure with the values still compared, a wrong output shape)."
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -56,7 +57,8 @@ def test_target_options_are_checked_before_anything_runs(capsys):
 
 @pytest.mark.slow
 def test_a_plugin_file_and_its_repro_line(tmp_path):
-    plugin = tmp_path / "my_plugin.py"
+    (tmp_path / "my plugins").mkdir()  # a blank in the path: the repro line quotes it
+    plugin = tmp_path / "my plugins" / "my_plugin.py"
     plugin.write_text(
         "from parity_tests.adapters import Target\n"
         f"from {MODULE} import CrashingBackwardTanh\n"
@@ -66,10 +68,10 @@ def test_a_plugin_file_and_its_repro_line(tmp_path):
                      "float32", "--config", "b64d32", "--out", str(out), "--no-progress"])
     assert code == 3  # the backward raised: ERROR, not FAIL
     record = json.loads((out / "parity.json").read_text())["results"][0]
-    assert record["repro"] == (f"parity check --plugin {plugin} --layer mine.Tanh --config "
+    assert record["repro"] == (f"parity check --plugin '{plugin}' --layer mine.Tanh --config "
                                "b64d32 --dtype float32 --check input-grad --seed 0")
     rerun = subprocess.run([sys.executable, "-m", "parity_tests.cli",
-                            *record["repro"].split()[1:], "--out", str(tmp_path / "again"),
+                            *shlex.split(record["repro"])[1:], "--out", str(tmp_path / "again"),
                             "--no-progress"], capture_output=True, text=True, check=False)
     assert rerun.returncode == 3 and "ERROR input-grad-mine.Tanh" in rerun.stdout
 
