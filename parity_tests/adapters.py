@@ -128,7 +128,10 @@ def read(obj: Any, path: Getter) -> Any:
         if item:
             obj = getattr(obj, item["name"]) if item["name"] else obj
             key = item["key"].strip("'\"")
-            obj = obj[int(key)] if key.isdigit() and not isinstance(obj, Mapping) else obj[key]
+            # digits index a sequence, and a mapping that has them as an int key, not a str
+            as_int = key.isdecimal() and (not isinstance(obj, Mapping)
+                                          or (key not in obj and int(key) in obj))
+            obj = obj[int(key)] if as_int else obj[key]
         else:
             obj = getattr(obj, part)
     return obj
