@@ -483,15 +483,20 @@ def test_the_dot_products_slack_counts_every_entry_of_the_gradient(monkeypatch):
     assert sizes == [32 * 64, 64 * 16, 16]
 
 
-def test_a_missing_gradient_is_reported_and_the_other_tensors_still_checked(monkeypatch):
+def drop_linear_grad(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Linear's backward as it is, less the gradient of parameter ``name``."""
     original = linear.Linear.backward
 
-    def no_weight_grad(self: linear.Linear, dy: np.ndarray) -> np.ndarray:
+    def without(self: linear.Linear, dy: np.ndarray) -> np.ndarray:
         dx = original(self, dy)
-        self._grads.pop("weight")
+        self._grads.pop(name)
         return dx
 
-    monkeypatch.setattr(linear.Linear, "backward", no_weight_grad)
+    monkeypatch.setattr(linear.Linear, "backward", without)
+
+
+def test_a_missing_gradient_is_reported_and_the_other_tensors_still_checked(monkeypatch):
+    drop_linear_grad(monkeypatch, "weight")
     result = run("finite-diff", "linear", "b32i64o16", F64)
     assert [c.tensor for c in result.comparisons] == ["input_grad", "grad[weight]",
                                                       "grad[bias]"]
@@ -792,14 +797,7 @@ def test_the_dtype_of_a_second_output_is_torchs_and_a_missing_tensor_has_none(mo
     assert pooled.ok
     assert [(c.tensor, c.expected_name) for c in pooled.comparisons][:2] == [
         ("output", "dtype float32"), ("output[1]", "dtype float32")]
-    original = linear.Linear.backward
-
-    def no_bias_grad(self: linear.Linear, dy: np.ndarray) -> np.ndarray:
-        dx = original(self, dy)
-        self._grads.pop("bias")
-        return dx
-
-    monkeypatch.setattr(linear.Linear, "backward", no_bias_grad)
+    drop_linear_grad(monkeypatch, "bias")
     result = run("dtype", "linear", "b32i64o16")
     assert [(c.tensor, c.problem) for c in result.failures()] == [
         ("grad[bias]", "dtype None, expected float32")]
