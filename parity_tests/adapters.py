@@ -18,8 +18,14 @@ outside APIs differ:
   their parameters on the first forward;
 - **the calls**: ``forward`` and ``backward`` give the argument order (``"dy"`` or
   ``"x, dy"`` for a layer's backward; ``"prediction, target"`` or ``"target, prediction"``
-  for a loss's forward and ``"none"`` or ``"target, prediction"`` for its backward), or a
-  callable; ``targets="one-hot"`` converts integer labels (labels equal to the config's
+  for a loss's forward and ``"dy"``, ``"none"``, ``"prediction, target"`` or ``"target,
+  prediction"`` for its backward), or a callable. A loss's backward that takes no upstream
+  gradient (``"none"``, the two orders, a callable of three arguments) returns
+  ∂(Σ loss)/∂prediction; under ``reduction="none"`` the adapter applies the upstream
+  gradient by the chain rule, ∂(Σᵢ dyᵢ ℓᵢ)/∂p = dy ⊙ ∂(Σᵢ ℓᵢ)/∂p (each ℓᵢ depends on its own
+  row only; dy broadcast over the trailing class axes). ``"dy"`` and a callable of four
+  arguments ``(loss, prediction, target, dy)`` get the upstream gradient themselves (None
+  for a reduced loss). ``targets="one-hot"`` converts integer labels (labels equal to the config's
   ``ignore_index`` are left out: the outside loss sees the kept rows, so its mean runs over
   them, as torch's, and their gradient is 0); ``data_format="NCHW"`` transposes images
   both ways;
@@ -334,16 +340,45 @@ class AdaptedLoss(AdaptedMixin, Loss):
 
     def _outside_backward(self, dy: np.ndarray | None) -> Any:
         spec = self.adapter.backward
-        if callable(spec):
-            return spec(self.outside, self._x, self._target)
-        if spec in ("none", "dy"):
+        if callable(spec) and _takes(spec, 4):
+            return spec(self.outside, self._x, self._target, dy)
+        if spec == "dy":
             return self.outside.backward() if dy is None else self.outside.backward(dy)
-        if spec == "target, prediction":
-            return self.outside.backward(self._target, self._x)
-        if spec == "prediction, target":
-            return self.outside.backward(self._x, self._target)
-        raise ValueError(f"Adapter.backward for a loss must be 'none', 'target, prediction', "
-                         f"'prediction, target' or a callable, got {spec!r}")
+        if callable(spec):
+            grad = spec(self.outside, self._x, self._target)
+        elif spec == "none":
+            grad = self.outside.backward()
+        elif spec == "target, prediction":
+            grad = self.outside.backward(self._target, self._x)
+        elif spec == "prediction, target":
+            grad = self.outside.backward(self._x, self._target)
+        else:
+            raise ValueError(f"Adapter.backward for a loss must be 'dy', 'none', 'target, "
+                             f"prediction', 'prediction, target' or a callable, got {spec!r}")
+        return grad if dy is None else self._chained(dy, grad)
+
+    def _chained(self, dy: np.ndarray, grad: Any) -> Any:
+        """dy ⊙ ∂(Σ loss)/∂prediction, dy broadcast over the gradient's trailing axes."""
+        if not isinstance(grad, np.ndarray):
+            return grad  # the comparison reports what the backward returned
+        if grad.shape[:dy.ndim] != dy.shape:
+            raise ValueError(
+                f"{type(self.outside).__name__} backward: the gradient has shape "
+                f"{grad.shape}, which the upstream gradient of the per-element loss, shape "
+                f"{dy.shape}, does not lead (Adapter.backward={self.adapter.backward!r} "
+                f"takes no upstream gradient, so the adapter applies it)")
+        return dy.reshape(dy.shape + (1,) * (grad.ndim - dy.ndim)) * grad
+
+
+def _takes(function: Callable[..., Any], count: int) -> bool:
+    """Whether ``function`` accepts ``count`` positional arguments."""
+    try:
+        inspect.signature(function).bind(*([None] * count))
+    except TypeError:
+        return False
+    except ValueError:  # no signature (some builtins): the three-argument form
+        return False
+    return True
 
 
 # --------------------------------------------------------------------------- targets

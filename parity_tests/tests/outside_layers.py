@@ -88,3 +88,48 @@ class LazyChannelsFirstConv:
                       dtype=dy.dtype)
         dx[:, :, ::self.stride, ::self.stride] = np.einsum("oc,nohw->nchw", self.w, dy)
         return dx
+
+
+class TargetFirstMSE:
+    """ℓᵢ = (pᵢ − tᵢ)², reduced by ``reduction``; called target first, and its backward takes
+    no upstream gradient: ∂(reduced loss)/∂p, which under "none" is ∂(Σ ℓ)/∂p = 2(p − t).
+    ``mean_under_none`` is the bug of dividing by the count under "none" as well."""
+
+    def __init__(self, reduction: str = "mean", mean_under_none: bool = False) -> None:
+        self.reduction, self.mean_under_none = reduction, mean_under_none
+
+    def forward(self, target: np.ndarray, prediction: np.ndarray) -> np.ndarray:
+        self.p, self.t = prediction, target
+        loss = (prediction - target) ** 2
+        if self.reduction == "none":
+            return loss
+        return loss.sum() if self.reduction == "sum" else loss.mean()
+
+    def backward(self, target: np.ndarray, prediction: np.ndarray) -> np.ndarray:
+        grad = 2 * (prediction - target)
+        count = max(prediction.size, 1)
+        divide = self.reduction == "mean" or (self.reduction == "none" and self.mean_under_none)
+        return (grad / count).astype(prediction.dtype) if divide else grad
+
+
+class OneHotCrossEntropy:
+    """ℓᵢ = −Σ_c tᵢc log softmax(pᵢ)_c over the last axis, one-hot (or soft) targets; its
+    backward takes no argument: ∂(reduced loss)/∂p = (softmax(p) − t) per row, divided by
+    the row count for the mean."""
+
+    def __init__(self, reduction: str = "mean") -> None:
+        self.reduction = reduction
+
+    def forward(self, prediction: np.ndarray, target: np.ndarray) -> np.ndarray:
+        shifted = prediction - prediction.max(axis=-1, keepdims=True)
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+        self.softmax, self.t = np.exp(log_p), target
+        loss = -(target * log_p).sum(axis=-1)
+        if self.reduction == "none":
+            return loss
+        return loss.sum() if self.reduction == "sum" else loss.mean()
+
+    def backward(self) -> np.ndarray:
+        grad = self.softmax - self.t
+        rows = max(grad.size // max(grad.shape[-1], 1), 1)
+        return grad / rows if self.reduction == "mean" else grad

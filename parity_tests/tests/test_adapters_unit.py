@@ -311,14 +311,18 @@ def test_a_losss_forward_orders_and_callable():
 
 
 def test_a_losss_backward_orders():
+    # Recorder.backward returns 7 everywhere: ∂(Σ loss)/∂p for the orders without dy, which
+    # the adapter multiplies by an upstream gradient (4) when there is one; "dy" gets it
     p, t, dy = np.ones((2, 3)), np.zeros((2, 3)), np.full((2, 3), 4.0)
-    for spec, given, expected in (("none", None, ()), ("dy", dy, (dy,)),
-                                  ("none", dy, (dy,)),
-                                  ("target, prediction", None, (t, p)),
-                                  ("prediction, target", None, (p, t))):
+    for spec, given, expected, value in (("none", None, (), 7.0), ("dy", dy, (dy,), 7.0),
+                                         ("dy", None, (), 7.0), ("none", dy, (), 28.0),
+                                         ("target, prediction", None, (t, p), 7.0),
+                                         ("target, prediction", dy, (t, p), 28.0),
+                                         ("prediction, target", None, (p, t), 7.0),
+                                         ("prediction, target", dy, (p, t), 28.0)):
         loss = _loss(Adapter(backward=spec))
         loss.forward(p, t)
-        assert np.array_equal(loss.backward(given), np.full((2, 3), 7.0))
+        assert np.array_equal(loss.backward(given), np.full((2, 3), value)), (spec, given)
         name, args = loss.outside.calls[-1]
         assert name == "backward" and len(args) == len(expected), spec
         assert all(a is e for a, e in zip(args, expected, strict=True)), spec
@@ -326,6 +330,38 @@ def test_a_losss_backward_orders():
     loss = _loss(Adapter(backward=lambda out, p_, t_: calls.append((p_, t_)) or p_ - t_))
     loss.forward(p, t)
     assert np.array_equal(loss.backward(), p - t) and calls[0][0] is p and calls[0][1] is t
+    assert np.array_equal(loss.backward(dy), dy * (p - t))
+    with pytest.raises(ValueError, match=r"^Adapter\.backward for a loss must be 'dy', 'none'"):
+        _loss(Adapter(backward="x, dy")).backward()
+
+
+def test_a_four_argument_callable_backward_gets_the_upstream_gradient_itself():
+    p, t, dy = np.ones((2, 3)), np.zeros((2, 3)), np.full((2, 3), 4.0)
+    seen: list[Any] = []
+
+    def backward(_: Any, p_: np.ndarray, t_: np.ndarray, dy_: Any) -> np.ndarray:
+        seen.append(dy_)
+        return p_ - t_ + 1.0
+
+    loss = _loss(Adapter(backward=backward))
+    loss.forward(p, t)
+    assert np.array_equal(loss.backward(dy), p - t + 1.0) and seen[-1] is dy  # not chained
+    assert np.array_equal(loss.backward(), p - t + 1.0) and seen[-1] is None
+
+
+def test_the_upstream_gradient_of_a_per_row_loss_spreads_over_its_class_axes():
+    rows = np.arange(12.0).reshape(2, 3, 2)  # (N, T, C): dy is (N, T)
+    loss = _loss(Adapter(backward=lambda out, p_, t_: rows))
+    loss.forward(np.ones((2, 3, 2)), np.zeros((2, 3)))
+    dy = np.array([[1.0, -2.0, 0.5], [3.0, 0.0, -1.0]])
+    assert np.array_equal(loss.backward(dy), dy[..., None] * rows)
+    with pytest.raises(ValueError, match=r"Recorder backward: the gradient has shape \(2, 3, 2\), "
+                       r"which the upstream gradient of the per-element loss, shape \(3, 2\), "
+                       r"does not lead"):
+        loss.backward(np.ones((3, 2)))
+    not_an_array = _loss(Adapter(backward=lambda out, p_, t_: [1.0, 2.0]))
+    not_an_array.forward(np.ones(2), np.zeros(2))
+    assert not_an_array.backward(np.ones(2)) == [1.0, 2.0]  # left for the dtype check to fail
 
 
 def test_one_hot_targets_leave_ignored_rows_out_and_their_gradient_zero():
@@ -347,8 +383,9 @@ def test_one_hot_targets_leave_ignored_rows_out_and_their_gradient_zero():
     assert np.array_equal(seen["p"], prediction[[0, 2, 3]])
     assert np.array_equal(seen["t"], np.eye(3)[[2, 0, 1]])
     assert np.array_equal(per_row, [1.0, 0.0, 2.0, 3.0])  # the ignored row: 0
-    grad = loss.backward(np.ones(4))
-    expected = prediction - np.eye(3)[[2, 0, 0, 1]]
+    dy = np.array([2.0, 5.0, -1.0, 0.5])
+    grad = loss.backward(dy)
+    expected = dy[:, None] * (prediction - np.eye(3)[[2, 0, 0, 1]])
     expected[1] = 0.0
     assert np.array_equal(grad, expected)
 

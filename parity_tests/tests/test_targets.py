@@ -151,6 +151,32 @@ def test_a_wrong_output_shape_fails_before_torch_runs_backward():
     assert "gradients not compared" in grad.failures()[0].problem
 
 
+def _mse(mean_under_none: bool = False) -> object:
+    adapter = Adapter(construct=lambda c: outside_layers.TargetFirstMSE(
+        c.get("reduction", "mean"), mean_under_none), forward="target, prediction",
+        backward="target, prediction")
+    return target_entry(Target(outside_layers.TargetFirstMSE, "mse", adapter), "")
+
+
+def test_a_loss_whose_backward_takes_no_upstream_gradient_is_checked_under_reduction_none():
+    # ∂(Σ ℓ)/∂p from the outside loss, dy applied by the adapter: exact for the right loss,
+    # and a "none" gradient divided by the count (the mean's) still fails
+    verdicts = ["forward", "input-grad"]
+    mse = statuses(_mse(), checks=verdicts, configs=["none-b8d4", "b32d8", "sum-b32d8"])
+    assert len(mse) == 12 and set(mse.values()) == {"pass"}
+    wrong = statuses(_mse(mean_under_none=True), checks=["input-grad"],
+                     configs=["none-b8d4", "b32d8"])
+    assert len(wrong) == 4
+    assert all(status == ("fail" if "none-" in job else "pass") for job, status in wrong.items())
+    # a per-row loss over the class axis, one-hot targets, ignored rows left out
+    entry = target_entry(Target(outside_layers.OneHotCrossEntropy, "softmax_cross_entropy",
+                                Adapter(targets="one-hot", backward="none")), "")
+    configs = ["none-labels-b16c10", "none-soft-b8c5", "kdim-none-labels-b2h3w4c5",
+               "kdim-none-soft-b2t3c5", "labels-b64c10", "ignore-labels-b32c5"]
+    results = statuses(entry, checks=verdicts, configs=configs)
+    assert len(results) == 24 and set(results.values()) == {"pass"}
+
+
 def test_a_lazy_channels_first_layer_through_an_adapter():
     def supports(config: dict) -> str | None:
         if config.get("kernel_size") not in (1, (1, 1)) or config.get("padding", 0) != 0:
