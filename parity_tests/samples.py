@@ -71,6 +71,30 @@ def normal(scale: float = 1.0, shift: float = 0.0) -> InputMaker:
     return make
 
 
+def away_from_zero(low: float = 0.25, high: float = 1.0) -> InputMaker:
+    """U(low, high) entries: positive and away from 0, for one-element samples, whose only
+    gradient would be exactly 0 at a negative ReLU input (and tiny where σ' or tanh' is),
+    or ~0 at an unlucky seed where it is a product of one or two draws."""
+
+    def make(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        return rng.uniform(low, high, shape).astype(dtype)
+
+    return make
+
+
+def mixed_signs(low: float = 0.25, high: float = 2.0) -> InputMaker:
+    """Magnitudes U(low, high) with alternating signs (+, −, +, …): a small input that is
+    never all negative (ReLU's gradient would be exactly 0) nor near 0; as an upstream
+    gradient, a single dy entry that is a gradient's only term is never ~0 (N(0, 1) falls
+    within 5e-4 of 0, where float32's guard fails, about once in 2,500 seeds)."""
+
+    def make(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        signs = np.where(np.arange(int(np.prod(shape))) % 2 == 0, 1.0, -1.0).reshape(shape)
+        return (signs * rng.uniform(low, high, shape)).astype(dtype)
+
+    return make
+
+
 def integers(low: int, high: int) -> InputMaker:
     """Integer values in [low, high) stored as floats: many exact ties and exact zeros."""
 
@@ -208,10 +232,20 @@ def near_max(indices: tuple[tuple[int, ...], ...], fraction: float = 0.75,
     return make
 
 
-def weights_at_least_one(layer: Any, rng: np.random.Generator) -> None:
-    """Every weight drawn from U[1, 1.5) (a sample's ``setup``): a window or row holding two
-    inputs of 0.75·finfo.max then sums past the largest float in any order (at least
-    1.5·max), whatever algorithm sums it; not constant, so the harness does not spread them
-    (:func:`parity_tests.engine.spread_constant_params` would make some small)."""
-    weight = layer.params["weight"]
-    weight[...] = 1 + 0.5 * rng.random(weight.shape)
+def uniform_weights(low: float, high: float) -> Setup:
+    """Every weight drawn from U[low, high) (a sample's ``setup``). The harness then spreads
+    a constant parameter, any one-element one included, by N(0, 0.5²)
+    (:func:`parity_tests.engine.spread_constant_params`), so a weight that must stay away
+    from 0 there needs low >= 2."""
+
+    def setup(layer: Any, rng: np.random.Generator) -> None:
+        weight = layer.params["weight"]
+        weight[...] = low + (high - low) * rng.random(weight.shape)
+
+    return setup
+
+
+#: Every weight from U[1, 1.5): a window or row holding two inputs of 0.75·finfo.max then
+#: sums past the largest float in any order (at least 1.5·max), whatever algorithm sums it;
+#: not constant, so the harness does not spread them (some would become small).
+weights_at_least_one = uniform_weights(1.0, 1.5)

@@ -44,12 +44,15 @@ from parity_tests.samples import (
     InputMaker,
     Sample,
     TargetMaker,
+    away_from_zero,
     extreme,
     integers,
+    mixed_signs,
     near_max,
     normal,
     probabilities,
     regression_targets,
+    uniform_weights,
     weights_at_least_one,
     with_values,
 )
@@ -62,27 +65,6 @@ NAN, INF = float("nan"), float("inf")
 
 
 # --------------------------------------------------------------------------- input makers
-def away_from_zero(low: float = 0.25, high: float = 1.0) -> InputMaker:
-    """U(low, high) entries: positive and away from 0, for one-element samples, whose only
-    gradient would be exactly 0 at a negative ReLU input (and tiny where σ' or tanh' is)."""
-
-    def make(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-        return rng.uniform(low, high, shape).astype(dtype)
-
-    return make
-
-
-def mixed_signs(low: float = 0.25, high: float = 2.0) -> InputMaker:
-    """Magnitudes U(low, high) with alternating signs (+, −, +, …): a small input that is
-    never all negative (ReLU's gradient would be exactly 0) nor near 0."""
-
-    def make(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-        signs = np.where(np.arange(int(np.prod(shape))) % 2 == 0, 1.0, -1.0).reshape(shape)
-        return (signs * rng.uniform(low, high, shape)).astype(dtype)
-
-    return make
-
-
 def probabilities_with_zeros(rng: np.random.Generator, shape: tuple[int, ...],
                              dtype: np.dtype) -> np.ndarray:
     """Probability rows (last axis) with about a third of the entries exactly 0 (never all of
@@ -754,7 +736,11 @@ LINEAR = (
         samples=(
             Sample("b32i64o16", (32, 64), linear_kwargs(64, 16)),
             Sample("b1i1o1", (1, 1), linear_kwargs(1, 1), make_input=away_from_zero(),
-                   note="one input in (0.25, 1): dW = x·dy cannot be ~0"),
+                   make_upstream=mixed_signs(), setup=uniform_weights(2.0, 3.0),
+                   note="x in (0.25, 1), |dy| in (0.25, 2), W from U[2, 3) + N(0, 0.5²) "
+                   "(the harness spreads a one-element weight): dx = dy·W, dW = x·dy and db "
+                   "= dy cannot be ~0 at any seed (with dy ~ N(0, 1) and W ~ U(−1, 1), "
+                   "dx = dy·W missed float32's guard at seed 1744)"),
             Sample("b64i784o10", (64, 784), linear_kwargs(784, 10)),
             Sample("nobias-b8i5o3", (8, 5), linear_kwargs(5, 3, bias=False)),
             Sample("kaiming-b16i20o30", (16, 20),

@@ -55,6 +55,7 @@ from parity_tests.samples import (
     binary_windows,
     constant,
     integers,
+    mixed_signs,
     near_max,
     normal,
     relu_like,
@@ -590,9 +591,10 @@ MAX_SAMPLES = (
     Sample("b2h7w8c2-k3-s1-d2", (2, 7, 8, 2), pool(3, 1, dilation=2),
            note="dilation with overlapping windows: the separable path"),
     Sample("nan-one-window-b1h2w2c1-k2", (1, 2, 2, 1), pool(2, 2),
-           make_input=with_values({(0, 0, 1, 0): np.nan}), gradcheck=False,
+           make_input=with_values({(0, 0, 1, 0): np.nan}), make_upstream=mixed_signs(),
+           gradcheck=False,
            note="one output, NaN: the NaN test of a single-element y (torch: y NaN, the "
-           "gradient to the NaN cell)"),
+           "gradient to the NaN cell: dy itself, so |dy| in (0.25, 2))"),
     Sample("b2h7w9c3-k2-s2-odd", (2, 7, 9, 3), pool(2, 2),
            note="2x2 stride 2 on odd H and W, rows first: the windows do not tile x (its "
            "last row and column belong to no window, their gradient is 0)"),
@@ -889,7 +891,8 @@ FLATTEN = Entry(
     reference=ref_reshape.flatten,
     samples=(
         Sample("b2h3w4c5", (2, 3, 4, 5)),
-        Sample("b1h1w1c1", (1, 1, 1, 1)),
+        Sample("b1h1w1c1", (1, 1, 1, 1), make_upstream=mixed_signs(),
+               note="dx is dy itself: |dy| in (0.25, 2), never ~0"),
         Sample("b3d7", (3, 7), note="already flat"),
         Sample("nonfinite-b2h3w4c2", (2, 3, 4, 2), make_input=nonfinite(), gradcheck=False),
     ),
