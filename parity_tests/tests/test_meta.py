@@ -221,6 +221,27 @@ def test_the_guard_rejects_a_sample_whose_gradient_is_zero(seed):
     assert run("input-grad", "softmax", "b1c1", F32, "vectorized", seed=seed).ok
 
 
+#: Samples whose gradient tensors hold one or two finite non-zero entries, each one or two
+#: random draws: the guard must hold for correct code at every seed, the two where it once
+#: failed included (1744: linear b1i1o1's dx = dy·W; 532: batch norm's one finite channel).
+FEW_DRAW_SAMPLES = [("linear", "b1i1o1"), ("flatten", "b1h1w1c1"),
+                    ("max_pool2d", "nan-one-window-b1h2w2c1-k2"),
+                    ("batch_norm2d", "nonfinite-train-b4h3w3c5"),
+                    ("batch_norm2d", "nonfinite-eval-random-stats-b4h3w3c5")]
+
+
+@pytest.mark.parametrize(("layer", "config"), FEW_DRAW_SAMPLES,
+                         ids=[f"{layer}-{config}" for layer, config in FEW_DRAW_SAMPLES])
+def test_a_gradient_of_few_random_draws_clears_the_guard_at_every_seed(layer, config):
+    jobs = checks.plan(["input-grad", "param-grads"], layers=[layer], configs=[config],
+                       dtypes=["float32"])
+    assert jobs
+    for seed in (532, 1744, *range(60)):
+        for job in jobs:
+            result = job.run(seed)
+            assert result.ok, result.message()
+
+
 # --------------------------------------------------------------------------- errors as results
 def test_a_layer_that_raises_is_an_error_of_the_gradient_checks_not_of_forward(monkeypatch):
     def broken(self: conv.Conv2D, cache: object, dy: np.ndarray) -> np.ndarray:
