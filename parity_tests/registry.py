@@ -76,7 +76,7 @@ _GEOMETRY = re.compile(r"^(?:k(\d+)(?:x(\d+))?)?(?:s(\d+)(?:x(\d+))?)?(?:p(\d+)(
 def _pair(value: Any) -> tuple[int, int] | None:
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return int(value), int(value)
-    if isinstance(value, (tuple, list)) and len(value) == 2:
+    if isinstance(value, (tuple, list, np.ndarray)) and np.shape(value) == (2,):
         return int(value[0]), int(value[1])
     return None
 
@@ -159,14 +159,33 @@ BY_NAME: Mapping[str, Entry] = {entry.name: entry for entry in BUILTIN}
 
 def _installed() -> tuple[Entry, ...]:
     """Entries and targets that installed packages register (entry-point group
-    ``numpy_torch_parity``); one that cannot be loaded is reported and left out."""
+    ``numpy_torch_parity``); one that cannot be loaded, reuses another entry's name or
+    fails :func:`validate` is reported and left out (the built-in registry still runs)."""
     from parity_tests.targets import TargetError, installed_entries
 
     try:
-        return tuple(installed_entries())
+        found = tuple(installed_entries())
     except TargetError as error:
         print(f"parity: an installed plugin was left out: {error}", file=sys.stderr)
         return ()
+    kept: list[Entry] = []
+    taken = {entry.name for entry in BUILTIN}
+    for entry in found:
+        origin = f" ({entry.origin})" if entry.origin else ""
+        problem = (f"its name {entry.name!r} is taken by another entry"
+                   if entry.name in taken else None)
+        if problem is None:
+            try:
+                validate((entry,))
+            except (ValueError, TypeError) as error:
+                problem = str(error)
+        if problem is not None:
+            print(f"parity: an installed entry was left out{origin}: {problem}",
+                  file=sys.stderr)
+            continue
+        taken.add(entry.name)
+        kept.append(entry)
+    return tuple(kept)
 
 
 REGISTRY: tuple[Entry, ...] = BUILTIN + _installed()

@@ -152,8 +152,8 @@ def binary_windows(kernel: tuple[int, int]) -> InputMaker:
     """NHWC images of 0s and 1s in which the kh × kw windows tiling each (n, c) plane hold
     distinct patterns, in an order drawn per plane: a plane with 2^(kh·kw) windows holds
     every pattern, so every way a tie can fall (first maximum in row-major order against
-    column-major, say) is met at any seed. Cells past the last whole window are 0 or 1 at
-    random."""
+    column-major, say) is met at any seed; a plane with more windows repeats its order.
+    Cells past the last whole window are 0 or 1 at random."""
     kh, kw = kernel
 
     def make(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
@@ -163,7 +163,7 @@ def binary_windows(kernel: tuple[int, int]) -> InputMaker:
         bits = 1 << np.arange(kh * kw)
         for image in range(n):
             for channel in range(c):
-                codes = rng.permutation(1 << (kh * kw))[: rows * cols]
+                codes = np.resize(rng.permutation(1 << (kh * kw)), rows * cols)
                 patterns = (codes[:, None] & bits) > 0  # (windows, kh·kw)
                 tiles = patterns.reshape(rows, cols, kh, kw).transpose(0, 2, 1, 3)
                 x[image, : rows * kh, : cols * kw, channel] = tiles.reshape(rows * kh, cols * kw)
