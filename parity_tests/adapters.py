@@ -184,6 +184,12 @@ class AdaptedMixin:
         # the shadow: the entry's own layer built from the same config.
         if name in ("outside", "adapter", "shadow") or name.startswith("__"):
             raise AttributeError(name)
+        if hasattr(type(self), name):
+            # A property of the wrapper (params, grads, buffers) raised AttributeError:
+            # Python then asks here, and the shadow's arrays must not stand in for the
+            # outside layer's.
+            raise RuntimeError(f"reading {name} of the adapted "
+                               f"{type(self.outside).__name__} raised AttributeError")
         return getattr(self.shadow, name)
 
     def config(self) -> dict[str, Any]:
