@@ -380,9 +380,7 @@ def _takes(function: Callable[..., Any], count: int) -> bool:
     """Whether ``function`` accepts ``count`` positional arguments."""
     try:
         inspect.signature(function).bind(*([None] * count))
-    except TypeError:
-        return False
-    except ValueError:  # no signature (some builtins): the three-argument form
+    except (TypeError, ValueError):  # ValueError: no signature (some builtins)
         return False
     return True
 
